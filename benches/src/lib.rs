@@ -1,0 +1,2 @@
+//! Criterion benches and the `capacity` capacity-planning tool.
+#![forbid(unsafe_code)]
