@@ -1,2 +1,5 @@
-//! The `tsdbd` and `logd` daemons; the binaries arrive with their issues.
+//! The `tsdbd` and `logd` daemons. Today `tsdbd` has its `backfill` command; the servers arrive
+//! with their issues.
 #![forbid(unsafe_code)]
+
+pub mod backfill;

@@ -40,7 +40,10 @@ pub struct StorageError {
 impl StorageError {
     /// An error with a message and no underlying cause.
     pub fn msg(context: impl Into<String>) -> Self {
-        Self { context: context.into(), source: None }
+        Self {
+            context: context.into(),
+            source: None,
+        }
     }
 
     /// An error that wraps the engine's own error.
@@ -48,7 +51,10 @@ impl StorageError {
         context: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self { context: context.into(), source: Some(Box::new(source)) }
+        Self {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        }
     }
 }
 

@@ -46,7 +46,10 @@ pub struct Label {
 impl Label {
     /// A label from a name and a value.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { name: name.into(), value: value.into() }
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -91,20 +94,23 @@ impl Labels {
         V: AsRef<str>,
     {
         let mut data = Vec::new();
-        let mut prev: Option<String> = None;
+        let mut prev_end: Option<(usize, usize)> = None;
         for (name, value) in pairs {
             let (name, value) = (name.as_ref(), value.as_ref());
-            if let Some(p) = &prev {
-                if p.as_str() >= name {
-                    return Err(LabelError::DuplicateName(name.to_owned()));
-                }
+            // The previous name is the last one written into `data`, so compare against it there
+            // instead of keeping an owned copy.
+            if let Some((start, end)) = prev_end
+                && data.get(start..end).is_some_and(|p| p >= name.as_bytes())
+            {
+                return Err(LabelError::DuplicateName(name.to_owned()));
             }
             if value.is_empty() {
                 continue;
             }
             push_str(&mut data, name);
+            let end = data.len();
+            prev_end = Some((end - name.len(), end));
             push_str(&mut data, value);
-            prev = Some(name.to_owned());
         }
         Ok(Self { data: data.into() })
     }
@@ -363,7 +369,10 @@ mod tests {
             Labels::from_pairs([("a", "1"), ("a", "2")]),
             Err(LabelError::DuplicateName(_))
         ));
-        assert!(matches!(Labels::from_pairs([("1a", "x")]), Err(LabelError::InvalidName(_))));
+        assert!(matches!(
+            Labels::from_pairs([("1a", "x")]),
+            Err(LabelError::InvalidName(_))
+        ));
         assert!(matches!(
             Labels::from_pairs([("__name__", "a-b")]),
             Err(LabelError::InvalidMetricName(_))

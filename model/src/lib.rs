@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod exposition;
 mod labels;
 mod matcher;
 mod sample;
@@ -28,6 +29,4 @@ pub use labels::{
 };
 pub use matcher::{MatchType, Matcher};
 pub use sample::{STALE_NAN, STALE_NAN_BITS, Sample, is_stale_nan};
-pub use storage::{
-    Queryable, SampleIterator, Series, SeriesQuerier, SeriesSet, VecSampleIterator,
-};
+pub use storage::{Queryable, SampleIterator, Series, SeriesQuerier, SeriesSet, VecSampleIterator};

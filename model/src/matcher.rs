@@ -69,12 +69,24 @@ impl Matcher {
             }
             _ => (None, None),
         };
-        Ok(Self { kind, name, value, re, set })
+        Ok(Self {
+            kind,
+            name,
+            value,
+            re,
+            set,
+        })
     }
 
     /// `name="value"`.
     pub fn equal(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { kind: MatchType::Equal, name: name.into(), value: value.into(), re: None, set: None }
+        Self {
+            kind: MatchType::Equal,
+            name: name.into(),
+            value: value.into(),
+            re: None,
+            set: None,
+        }
     }
 
     /// The kind of matcher.
@@ -119,7 +131,10 @@ impl Matcher {
     pub fn set_matches(&self) -> Option<Vec<&str>> {
         match self.kind {
             MatchType::Equal => Some(vec![self.value.as_str()]),
-            MatchType::Regex => self.set.as_ref().map(|s| s.iter().map(String::as_str).collect()),
+            MatchType::Regex => self
+                .set
+                .as_ref()
+                .map(|s| s.iter().map(String::as_str).collect()),
             _ => None,
         }
     }
@@ -188,7 +203,10 @@ mod tests {
 
     #[test]
     fn set_matches_only_for_literal_alternations() {
-        assert_eq!(m(MatchType::Regex, "b|a|b").set_matches(), Some(vec!["a", "b"]));
+        assert_eq!(
+            m(MatchType::Regex, "b|a|b").set_matches(),
+            Some(vec!["a", "b"])
+        );
         assert_eq!(m(MatchType::Regex, "a.*").set_matches(), None);
         assert_eq!(m(MatchType::NotRegex, "a|b").set_matches(), None);
         assert_eq!(m(MatchType::Equal, "x").set_matches(), Some(vec!["x"]));

@@ -84,10 +84,10 @@ impl SampleIterator for VecSampleIterator {
         if self.pos > self.samples.len() {
             return None;
         }
-        if let Some(cur) = self.pos.checked_sub(1).and_then(|i| self.samples.get(i)) {
-            if cur.t >= t {
-                return Some(*cur);
-            }
+        if let Some(cur) = self.pos.checked_sub(1).and_then(|i| self.samples.get(i))
+            && cur.t >= t
+        {
+            return Some(*cur);
         }
         let start = self.pos;
         let rest = self.samples.get(start..).unwrap_or(&[]);
@@ -107,9 +107,14 @@ mod tests {
 
     #[test]
     fn vec_iterator_follows_the_contract() {
-        let mut it = VecSampleIterator::new((0..5).map(|i| Sample::new(i * 10, i as f64)).collect());
+        let mut it =
+            VecSampleIterator::new((0..5).map(|i| Sample::new(i * 10, i as f64)).collect());
         assert_eq!(it.seek(15), Some(Sample::new(20, 2.0)));
-        assert_eq!(it.seek(15), Some(Sample::new(20, 2.0)), "seek does not move back or on");
+        assert_eq!(
+            it.seek(15),
+            Some(Sample::new(20, 2.0)),
+            "seek does not move back or on"
+        );
         assert_eq!(it.next(), Some(Sample::new(30, 3.0)));
         assert_eq!(it.seek(100), None);
         assert_eq!(it.next(), None);

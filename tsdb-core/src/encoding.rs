@@ -38,7 +38,9 @@ impl Encbuf {
 
     /// An empty buffer with room for `n` bytes.
     pub fn with_capacity(n: usize) -> Self {
-        Self { buf: Vec::with_capacity(n) }
+        Self {
+            buf: Vec::with_capacity(n),
+        }
     }
 
     /// Bytes written.
@@ -165,7 +167,10 @@ impl<'a> Decbuf<'a> {
 
     /// The next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let (head, tail) = self.rest.split_at_checked(n).ok_or(DecodeError::UnexpectedEnd)?;
+        let (head, tail) = self
+            .rest
+            .split_at_checked(n)
+            .ok_or(DecodeError::UnexpectedEnd)?;
         self.rest = tail;
         Ok(head)
     }
@@ -278,7 +283,10 @@ mod tests {
         e.put_varint(1);
         e.put_uvarint(300);
         assert_eq!(e.buf, [0x01, 0x02, 0xac, 0x02]);
-        assert_eq!(Decbuf::new(&[0xff; 11]).uvarint(), Err(DecodeError::InvalidVarint));
+        assert_eq!(
+            Decbuf::new(&[0xff; 11]).uvarint(),
+            Err(DecodeError::InvalidVarint)
+        );
         assert_eq!(crc32c(b"123456789"), 0xe306_9283);
     }
 }

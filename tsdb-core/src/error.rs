@@ -94,11 +94,19 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { op, path: path.into(), source }
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
     }
 
     /// A corruption error.
     pub fn corruption(path: impl Into<PathBuf>, offset: u64, reason: impl Into<String>) -> Self {
-        Error::Corruption { path: path.into(), offset, reason: reason.into() }
+        Error::Corruption {
+            path: path.into(),
+            offset,
+            reason: reason.into(),
+        }
     }
 }

@@ -1,0 +1,9 @@
+//! Fuzz target: `tsdb_core::testing::fuzz_wal_reader` must never panic or hang on any input.
+//! Crashes found go into `fuzz/regressions/wal_reader/`, which `cargo test` replays.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    tsdb_core::testing::fuzz_wal_reader(data);
+});

@@ -1,0 +1,362 @@
+//! The head: the in-memory part of the database that takes appends.
+//!
+//! Series are found two ways, each through striped locks so appenders on different series rarely
+//! contend: by reference (`series_by_ref`, stripe = `ref & STRIPE_MASK`) for the appender's fast
+//! path, and by label hash (`series_by_hash`) to find or create a series from its labels. Postings
+//! (label pair → series) live in one `RwLock<MemPostings>`, written only when series come and go.
+//!
+//! Lock order, to stay deadlock-free: hash stripe → ref stripe → postings; a series' own state
+//! mutex is never held while taking any of these.
+
+mod append;
+pub(crate) mod postings;
+mod read;
+mod replay;
+pub(crate) mod series;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use model::Labels;
+use parking_lot::RwLock;
+use roaring::RoaringBitmap;
+
+pub(crate) use append::HeadAppender;
+pub use append::SeriesRef;
+pub(crate) use replay::replay_into;
+
+use crate::block::tombstones::{Interval, Tombstones};
+use crate::chunk_files::HeadChunkFiles;
+use crate::error::{Error, Result};
+use crate::postings::PostingsIndex;
+use postings::MemPostings;
+use series::{MemSeries, MmappedChunk, OpenChunk};
+
+const STRIPES: usize = 1 << 12;
+const STRIPE_MASK: u64 = (STRIPES as u64) - 1;
+
+/// The series sharing one label hash: almost always exactly one, kept inline to save a heap
+/// allocation per series.
+enum HashBucket {
+    One(Arc<MemSeries>),
+    Many(Vec<Arc<MemSeries>>),
+}
+
+impl HashBucket {
+    fn find(&self, labels: &Labels) -> Option<&Arc<MemSeries>> {
+        match self {
+            HashBucket::One(s) => (s.labels == *labels).then_some(s),
+            HashBucket::Many(v) => v.iter().find(|s| s.labels == *labels),
+        }
+    }
+
+    fn push(&mut self, series: Arc<MemSeries>) {
+        match self {
+            HashBucket::One(first) => *self = HashBucket::Many(vec![first.clone(), series]),
+            HashBucket::Many(v) => v.push(series),
+        }
+    }
+
+    /// Removes `series`; true when the bucket is now empty.
+    fn remove(&mut self, series: &Arc<MemSeries>) -> bool {
+        match self {
+            HashBucket::One(s) => Arc::ptr_eq(s, series),
+            HashBucket::Many(v) => {
+                v.retain(|s| !Arc::ptr_eq(s, series));
+                v.is_empty()
+            }
+        }
+    }
+}
+
+/// One stripe of the reference → series table.
+type RefStripe = HashMap<u64, Arc<MemSeries>>;
+
+/// Settings of the head, derived from the database options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeadOptions {
+    /// Block range in ms; also the range no chunk may span.
+    pub chunk_range: i64,
+    /// Out-of-order window in ms; `None` when out-of-order appends are refused.
+    pub ooo_window: Option<i64>,
+}
+
+/// The in-memory head.
+pub(crate) struct Head {
+    pub opts: HeadOptions,
+    /// ref → series. Guards membership only; each series guards its own state.
+    series_by_ref: Box<[RwLock<RefStripe>]>,
+    /// label hash → series with that hash.
+    series_by_hash: Box<[RwLock<HashMap<u64, HashBucket>>]>,
+    /// label pair → series refs.
+    postings: RwLock<MemPostings>,
+    next_ref: AtomicU64,
+    num_series: AtomicU64,
+    /// Oldest and newest sample time accepted into the head (`i64::MAX`/`i64::MIN` when empty).
+    min_time: AtomicI64,
+    max_time: AtomicI64,
+    /// Samples older than this are out of bounds: their range was already persisted as a block.
+    min_valid_time: AtomicI64,
+    /// Where full chunks go.
+    pub chunk_files: HeadChunkFiles,
+    /// Deleted intervals per series, applied on read and when the head is written to a block.
+    deleted: RwLock<Tombstones>,
+}
+
+impl Head {
+    /// An empty head whose full chunks are written under `chunks_dir`.
+    pub fn open(chunks_dir: &Path, opts: HeadOptions, min_valid_time: i64) -> Result<Self> {
+        let chunk_files =
+            HeadChunkFiles::open(chunks_dir, crate::chunk_files::DEFAULT_MAX_FILE_SIZE)?;
+        Ok(Self {
+            opts,
+            series_by_ref: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            series_by_hash: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            postings: RwLock::default(),
+            next_ref: AtomicU64::new(1),
+            num_series: AtomicU64::new(0),
+            min_time: AtomicI64::new(i64::MAX),
+            max_time: AtomicI64::new(i64::MIN),
+            min_valid_time: AtomicI64::new(min_valid_time),
+            chunk_files,
+            deleted: RwLock::default(),
+        })
+    }
+
+    /// The series with reference `r`.
+    pub fn series(&self, r: u64) -> Option<Arc<MemSeries>> {
+        self.series_by_ref[(r & STRIPE_MASK) as usize]
+            .read()
+            .get(&r)
+            .cloned()
+    }
+
+    /// The series with these labels, if the head has it.
+    pub fn find(&self, labels: &Labels, hash: u64) -> Option<Arc<MemSeries>> {
+        let stripe = self.series_by_hash[(hash & STRIPE_MASK) as usize].read();
+        stripe.get(&hash)?.find(labels).cloned()
+    }
+
+    /// The series with these labels, created (with a fresh reference) if missing. The bool is true
+    /// when it was created.
+    pub fn get_or_create(&self, labels: &Labels) -> Result<(Arc<MemSeries>, bool)> {
+        let hash = labels.stable_hash();
+        if let Some(s) = self.find(labels, hash) {
+            return Ok((s, false));
+        }
+        let r = self.next_ref.fetch_add(1, Ordering::Relaxed);
+        self.insert(r, labels.clone(), hash)
+    }
+
+    /// Inserts a series with a known reference (WAL replay), unless one with these labels exists.
+    pub fn get_or_create_with_ref(&self, r: u64, labels: Labels) -> Result<(Arc<MemSeries>, bool)> {
+        let hash = labels.stable_hash();
+        if let Some(s) = self.find(&labels, hash) {
+            return Ok((s, false));
+        }
+        self.next_ref.fetch_max(r + 1, Ordering::Relaxed);
+        self.insert(r, labels, hash)
+    }
+
+    fn insert(&self, r: u64, labels: Labels, hash: u64) -> Result<(Arc<MemSeries>, bool)> {
+        let r32 = u32::try_from(r).map_err(|_| Error::InvalidOption {
+            name: "head series references",
+            reason: "the head has created 2^32 series since it started; restart to compact them"
+                .into(),
+        })?;
+        let mut by_hash = self.series_by_hash[(hash & STRIPE_MASK) as usize].write();
+        // Another appender may have created it since our read-locked lookup.
+        if let Some(s) = by_hash.get(&hash).and_then(|b| b.find(&labels)) {
+            return Ok((s.clone(), false));
+        }
+        let series = Arc::new(MemSeries::new(r, labels));
+        match by_hash.get_mut(&hash) {
+            Some(bucket) => bucket.push(series.clone()),
+            None => {
+                by_hash.insert(hash, HashBucket::One(series.clone()));
+            }
+        }
+        self.series_by_ref[(r & STRIPE_MASK) as usize]
+            .write()
+            .insert(r, series.clone());
+        self.postings.write().add(r32, &series.labels);
+        drop(by_hash);
+        self.num_series.fetch_add(1, Ordering::Relaxed);
+        Ok((series, true))
+    }
+
+    /// Number of series in the head.
+    pub fn num_series(&self) -> u64 {
+        self.num_series.load(Ordering::Relaxed)
+    }
+
+    /// Oldest sample time in the head, or `None` when it holds no sample.
+    pub fn min_time(&self) -> Option<i64> {
+        let t = self.min_time.load(Ordering::Acquire);
+        (t != i64::MAX).then_some(t)
+    }
+
+    /// Newest sample time in the head, or `None` when it holds no sample.
+    pub fn max_time(&self) -> Option<i64> {
+        let t = self.max_time.load(Ordering::Acquire);
+        (t != i64::MIN).then_some(t)
+    }
+
+    /// Oldest timestamp the head accepts.
+    pub fn min_valid_time(&self) -> i64 {
+        self.min_valid_time.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn observe_time(&self, t: i64) {
+        self.min_time.fetch_min(t, Ordering::AcqRel);
+        self.max_time.fetch_max(t, Ordering::AcqRel);
+    }
+
+    /// Writes a cut chunk to the head chunk files and records it on the series.
+    pub(crate) fn persist_cut_chunk(
+        &self,
+        series_ref: u64,
+        mmapped: &mut Vec<MmappedChunk>,
+        cut: OpenChunk,
+    ) -> Result<()> {
+        let chunk_ref = self.chunk_files.write(
+            series_ref,
+            cut.mint,
+            cut.maxt,
+            crate::chunk::ENCODING_XOR,
+            cut.chunk.bytes(),
+        )?;
+        mmapped.push(MmappedChunk {
+            chunk_ref,
+            mint: cut.mint,
+            maxt: cut.maxt,
+        });
+        Ok(())
+    }
+
+    /// Every series reference, ascending.
+    pub fn all_refs(&self) -> RoaringBitmap {
+        self.postings.read().all().clone()
+    }
+
+    /// Drops all data older than `mint` (chunks whose newest sample is older, out-of-order samples
+    /// older), removes series left empty that no appender is using, and refuses samples older than
+    /// `mint` from now on. Returns the references of the removed series.
+    pub fn truncate(&self, mint: i64) -> Result<Vec<u64>> {
+        self.min_valid_time.fetch_max(mint, Ordering::AcqRel);
+        let mut removed = Vec::new();
+        let mut new_min = i64::MAX;
+        for r in self.all_refs() {
+            let Some(series) = self.series(u64::from(r)) else {
+                continue;
+            };
+            let mut st = series.state.lock();
+            st.mmapped.retain(|c| c.maxt >= mint);
+            if st.open.as_ref().is_some_and(|o| o.maxt < mint) {
+                st.open = None;
+            }
+            st.ooo.retain(|s| s.t >= mint);
+            if let Some(t) = st.min_time() {
+                new_min = new_min.min(t);
+            }
+            let gone = st.is_empty() && st.pending == 0;
+            drop(st);
+            if gone {
+                self.remove(&series);
+                removed.push(series.series_ref);
+            }
+        }
+        {
+            let mut deleted = self.deleted.write();
+            deleted.truncate_before(mint);
+            for r in &removed {
+                deleted.remove_series(*r);
+            }
+        }
+        self.min_time.store(new_min, Ordering::Release);
+        if new_min == i64::MAX {
+            self.max_time.store(i64::MIN, Ordering::Release);
+        }
+        self.chunk_files.truncate_before(mint)?;
+        Ok(removed)
+    }
+
+    fn remove(&self, series: &Arc<MemSeries>) {
+        let hash = series.labels.stable_hash();
+        let mut by_hash = self.series_by_hash[(hash & STRIPE_MASK) as usize].write();
+        if by_hash.get_mut(&hash).is_some_and(|b| b.remove(series)) {
+            by_hash.remove(&hash);
+        }
+        let r = series.series_ref;
+        self.series_by_ref[(r & STRIPE_MASK) as usize]
+            .write()
+            .remove(&r);
+        if let Ok(r32) = u32::try_from(r) {
+            self.postings.write().remove(r32, &series.labels);
+        }
+        drop(by_hash);
+        self.num_series.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Marks `[iv.mint, iv.maxt]` of series `r` deleted.
+    pub fn add_deleted(&self, r: u64, iv: Interval) {
+        self.deleted.write().add(r, iv);
+    }
+
+    /// Deleted intervals of series `r`, sorted by start.
+    pub fn deleted(&self, r: u64) -> Vec<Interval> {
+        self.deleted.read().get(r).to_vec()
+    }
+
+    /// Label names of the given series, sorted and unique.
+    pub fn label_names_of(&self, refs: &RoaringBitmap) -> Vec<String> {
+        let postings = self.postings.read();
+        let mut names: Vec<String> = postings
+            .names()
+            .filter(|n| postings.values(n).any(|(_, bm)| !bm.is_disjoint(refs)))
+            .map(str::to_owned)
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Values of label `name` among the given series, sorted and unique.
+    pub fn label_values_of(&self, name: &str, refs: &RoaringBitmap) -> Vec<String> {
+        let postings = self.postings.read();
+        let mut values: Vec<String> = postings
+            .values(name)
+            .filter(|(_, bm)| !bm.is_disjoint(refs))
+            .map(|(v, _)| v.to_owned())
+            .collect();
+        values.sort_unstable();
+        values
+    }
+}
+
+impl PostingsIndex for Head {
+    fn all_postings(&self) -> Result<RoaringBitmap> {
+        Ok(self.all_refs())
+    }
+
+    fn postings(&self, name: &str, value: &str) -> Result<RoaringBitmap> {
+        Ok(self
+            .postings
+            .read()
+            .get(name, value)
+            .map(|l| l.to_bitmap())
+            .unwrap_or_default())
+    }
+
+    fn postings_matching(&self, name: &str, pred: &dyn Fn(&str) -> bool) -> Result<RoaringBitmap> {
+        let postings = self.postings.read();
+        let mut out = RoaringBitmap::new();
+        for (v, list) in postings.values(name) {
+            if pred(v) {
+                list.union_into(&mut out);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,177 @@
+//! Rebuilding the head on open: full chunks come back from the head chunk files, then the WAL
+//! (checkpoint first, then segments) re-applies series definitions, the samples newer than those
+//! chunks, and deletions.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use model::Sample;
+
+use super::Head;
+use super::series::{Appendability, MemSeries, MmappedChunk};
+use crate::block::tombstones::Interval;
+use crate::chunk::XorIter;
+use crate::error::Result;
+use crate::wal::{RefSample, RefSeries, RefTombstone};
+
+/// Replay bookkeeping.
+pub(crate) struct ReplayState<'h> {
+    head: &'h Head,
+    /// Full chunks found in the head chunk files, by series, waiting for the series definition.
+    mmapped: HashMap<u64, Vec<MmappedChunk>>,
+    /// Series by reference, dense: references are counters, so a vector beats a map here.
+    by_ref: Vec<Option<Arc<MemSeries>>>,
+    sparse: HashMap<u64, Arc<MemSeries>>,
+    /// Samples for references no series record defined (dropped, counted).
+    pub unknown_refs: u64,
+    /// Samples replayed.
+    pub samples: u64,
+}
+
+/// Largest reference kept in the dense table; beyond it a map is used.
+const DENSE_LIMIT: u64 = 1 << 26;
+
+/// Loads the head chunk files into a replay state; the caller then feeds WAL records to it.
+pub(crate) fn replay_into(head: &Head) -> Result<ReplayState<'_>> {
+    let min_valid = head.min_valid_time();
+    let mut mmapped: HashMap<u64, Vec<MmappedChunk>> = HashMap::new();
+    head.chunk_files.iter_all(|m| {
+        if m.maxt >= min_valid {
+            mmapped.entry(m.series_ref).or_default().push(MmappedChunk {
+                chunk_ref: m.r,
+                mint: m.mint,
+                maxt: m.maxt,
+            });
+        }
+        Ok(())
+    })?;
+    for chunks in mmapped.values_mut() {
+        chunks.sort_by_key(|c| c.mint);
+    }
+    Ok(ReplayState {
+        head,
+        mmapped,
+        by_ref: Vec::new(),
+        sparse: HashMap::new(),
+        unknown_refs: 0,
+        samples: 0,
+    })
+}
+
+impl ReplayState<'_> {
+    /// Applies series definitions.
+    pub fn series(&mut self, defs: &[RefSeries]) -> Result<()> {
+        for d in defs {
+            let (series, created) = self
+                .head
+                .get_or_create_with_ref(d.series_ref, d.labels.clone())?;
+            if created {
+                self.attach_chunks(&series)?;
+            }
+            series.state.lock().wal_logged = true;
+            // A second definition of the same labels under another reference (possible when two
+            // appenders raced) maps that reference to the same series.
+            self.remember(d.series_ref, series);
+        }
+        Ok(())
+    }
+
+    fn remember(&mut self, r: u64, series: Arc<MemSeries>) {
+        if r < DENSE_LIMIT {
+            let i = r as usize;
+            if self.by_ref.len() <= i {
+                self.by_ref.resize(i + 1, None);
+            }
+            if let Some(slot) = self.by_ref.get_mut(i) {
+                *slot = Some(series);
+            }
+        } else {
+            self.sparse.insert(r, series);
+        }
+    }
+
+    fn lookup(&self, r: u64) -> Option<&Arc<MemSeries>> {
+        if r < DENSE_LIMIT {
+            self.by_ref.get(r as usize)?.as_ref()
+        } else {
+            self.sparse.get(&r)
+        }
+    }
+
+    /// Gives a new series its chunks from the head chunk files, and its newest sample.
+    fn attach_chunks(&mut self, series: &MemSeries) -> Result<()> {
+        let Some(chunks) = self.mmapped.remove(&series.series_ref) else {
+            return Ok(());
+        };
+        let last = match chunks.last() {
+            Some(c) => last_sample(self.head, c)?,
+            None => None,
+        };
+        let mut st = series.state.lock();
+        st.mmapped = chunks;
+        st.last = last;
+        drop(st);
+        if let Some(min) = series.state.lock().min_time() {
+            self.head.observe_time(min);
+        }
+        if let Some(l) = last {
+            self.head.observe_time(l.t);
+        }
+        Ok(())
+    }
+
+    /// Applies samples; those already in full chunks or too old are skipped.
+    pub fn samples(&mut self, samples: &[RefSample]) -> Result<()> {
+        let head = self.head;
+        let min_valid = head.min_valid_time();
+        let ooo_min = head.opts.ooo_window.map(|_| min_valid);
+        for s in samples {
+            let Some(series) = self.lookup(s.series_ref) else {
+                self.unknown_refs += 1;
+                continue;
+            };
+            if s.t < min_valid {
+                continue;
+            }
+            let mut st = series.state.lock();
+            if st.mmapped.last().is_some_and(|c| s.t <= c.maxt) && st.open.is_none() {
+                continue;
+            }
+            match st.appendable(s.t, s.v, ooo_min) {
+                Ok(Appendability::InOrder) => {
+                    if let Some(cut) = st.append_in_order(s.t, s.v, head.opts.chunk_range) {
+                        let st = &mut *st;
+                        head.persist_cut_chunk(series.series_ref, &mut st.mmapped, cut)?;
+                    }
+                }
+                Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(s.t, s.v)),
+                Ok(Appendability::Duplicate) | Err(_) => continue,
+            }
+            drop(st);
+            head.observe_time(s.t);
+            self.samples += 1;
+        }
+        Ok(())
+    }
+
+    /// Applies deletions.
+    pub fn tombstones(&mut self, stones: &[RefTombstone]) {
+        for t in stones {
+            if let Some(s) = self.lookup(t.series_ref) {
+                self.head.add_deleted(
+                    s.series_ref,
+                    Interval {
+                        mint: t.mint,
+                        maxt: t.maxt,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The newest sample of a full chunk.
+fn last_sample(head: &Head, c: &MmappedChunk) -> Result<Option<Sample>> {
+    let bytes = head.chunk_files.chunk(c.chunk_ref)?;
+    Ok(XorIter::new(&bytes).last())
+}
