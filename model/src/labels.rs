@@ -1,8 +1,11 @@
 //! Label sets: the names of series and streams.
 //!
-//! A [`Labels`] is stored as one shared byte buffer (`Arc<[u8]>`), each label as
-//! `varint(len) name varint(len) value`, sorted by name. One allocation per label set keeps
-//! per-series memory small in the head, and clones are a reference-count increment.
+//! A [`Labels`] is stored as one shared string (`Arc<str>`), each label as
+//! `len name len value`, sorted by name, where `len` is the byte length in 6-bit groups, low
+//! group first, each group an ASCII byte with bit 6 set when another group follows. Keeping the
+//! buffer a `str` (lengths are ASCII) lets iteration slice names and values without re-validating
+//! UTF-8. One allocation per label set keeps per-series memory small in the head, and clones are
+//! a reference-count increment.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -62,7 +65,7 @@ impl Label {
 /// which is the order series appear in an index.
 #[derive(Clone, Default)]
 pub struct Labels {
-    data: Arc<[u8]>,
+    data: Arc<str>,
 }
 
 impl Labels {
@@ -93,14 +96,14 @@ impl Labels {
         N: AsRef<str>,
         V: AsRef<str>,
     {
-        let mut data = Vec::new();
+        let mut data = String::new();
         let mut prev_end: Option<(usize, usize)> = None;
         for (name, value) in pairs {
             let (name, value) = (name.as_ref(), value.as_ref());
             // The previous name is the last one written into `data`, so compare against it there
             // instead of keeping an owned copy.
             if let Some((start, end)) = prev_end
-                && data.get(start..end).is_some_and(|p| p >= name.as_bytes())
+                && data.get(start..end).is_some_and(|p| p >= name)
             {
                 return Err(LabelError::DuplicateName(name.to_owned()));
             }
@@ -148,12 +151,12 @@ impl Labels {
     /// A 64-bit hash of the label set, stable across processes and versions of this crate
     /// (xxh3 over names and values with separators), so it may be persisted.
     pub fn stable_hash(&self) -> u64 {
-        xxhash_rust::xxh3::xxh3_64(&self.data)
+        xxhash_rust::xxh3::xxh3_64(self.data.as_bytes())
     }
 
     /// A copy without the labels named in `names`.
     pub fn without(&self, names: &[&str]) -> Self {
-        let mut data = Vec::with_capacity(self.data.len());
+        let mut data = String::with_capacity(self.data.len());
         for (n, v) in self.iter() {
             if !names.contains(&n) {
                 push_str(&mut data, n);
@@ -165,7 +168,7 @@ impl Labels {
 
     /// A copy with only the labels named in `names`.
     pub fn keep_only(&self, names: &[&str]) -> Self {
-        let mut data = Vec::with_capacity(self.data.len());
+        let mut data = String::with_capacity(self.data.len());
         for (n, v) in self.iter() {
             if names.contains(&n) {
                 push_str(&mut data, n);
@@ -185,38 +188,41 @@ impl Labels {
     }
 }
 
-fn push_str(data: &mut Vec<u8>, s: &str) {
+fn push_str(data: &mut String, s: &str) {
     let mut len = s.len();
-    while len >= 0x80 {
-        data.push((len as u8) | 0x80);
-        len >>= 7;
+    while len >= 0x40 {
+        data.push(char::from(((len & 0x3f) as u8) | 0x40));
+        len >>= 6;
     }
-    data.push(len as u8);
-    data.extend_from_slice(s.as_bytes());
+    data.push(char::from(len as u8));
+    data.push_str(s);
 }
 
 /// Iterator over `(name, value)` pairs of a [`Labels`], in name order.
 pub struct LabelsIter<'a> {
-    rest: &'a [u8],
+    rest: &'a str,
 }
 
 impl<'a> LabelsIter<'a> {
     fn take(&mut self) -> Option<&'a str> {
+        let bytes = self.rest.as_bytes();
         let mut len = 0usize;
         let mut shift = 0;
+        let mut i = 0;
         loop {
-            let (&b, tail) = self.rest.split_first()?;
-            self.rest = tail;
-            len |= ((b & 0x7f) as usize) << shift;
-            if b < 0x80 {
+            let b = *bytes.get(i)?;
+            i += 1;
+            len |= usize::from(b & 0x3f) << shift;
+            if b & 0x40 == 0 {
                 break;
             }
-            shift += 7;
+            shift += 6;
         }
-        let (s, tail) = self.rest.split_at_checked(len)?;
-        self.rest = tail;
-        // The buffer only ever holds bytes copied from `&str`s, so this cannot fail.
-        std::str::from_utf8(s).ok()
+        // Length bytes are ASCII and lengths count whole strings, so both cuts fall on char
+        // boundaries and `get` only checks them, without re-validating the text.
+        let s = self.rest.get(i..i + len)?;
+        self.rest = self.rest.get(i + len..)?;
+        Some(s)
     }
 }
 
@@ -336,7 +342,7 @@ impl LabelsBuilder {
     pub fn build(&self) -> Result<Labels, LabelError> {
         let mut labels: Vec<&Label> = self.labels.iter().filter(|l| !l.value.is_empty()).collect();
         labels.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        let mut data = Vec::new();
+        let mut data = String::new();
         for (i, l) in labels.iter().enumerate() {
             if !is_valid_label_name(&l.name) {
                 return Err(LabelError::InvalidName(l.name.clone()));

@@ -157,10 +157,21 @@ impl<'a> HeadAppender<'a> {
         }
         let pending = std::mem::take(&mut self.pending);
         let mut first_err = None;
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for p in pending {
-            if let Err(e) = self.apply(&p) {
-                first_err.get_or_insert(e);
+            match self.apply(&p) {
+                Ok(true) => {
+                    lo = lo.min(p.t);
+                    hi = hi.max(p.t);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
             }
+        }
+        if lo <= hi {
+            self.head.observe_range(lo, hi);
         }
         first_err.map_or(Ok(()), Err)
     }
@@ -198,9 +209,10 @@ impl<'a> HeadAppender<'a> {
         }
     }
 
-    /// Applies one committed sample. A sample that became unappendable since `append` (another
-    /// appender committed a newer one first) is dropped, as Prometheus does.
-    fn apply(&self, p: &Pending) -> Result<()> {
+    /// Applies one committed sample; true when it was stored. A sample that became unappendable
+    /// since `append` (another appender committed a newer one first) is dropped, as Prometheus
+    /// does.
+    fn apply(&self, p: &Pending) -> Result<bool> {
         let head = self.head;
         let mut st = p.series.state.lock();
         st.pending = st.pending.saturating_sub(1);
@@ -216,11 +228,9 @@ impl<'a> HeadAppender<'a> {
                 }
             }
             Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(p.t, p.v)),
-            Ok(Appendability::Duplicate) | Err(_) => return Ok(()),
+            Ok(Appendability::Duplicate) | Err(_) => return Ok(false),
         }
-        drop(st);
-        head.observe_time(p.t);
-        Ok(())
+        Ok(true)
     }
 
     /// Discards the buffered samples.

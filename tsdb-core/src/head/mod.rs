@@ -1,11 +1,11 @@
 //! The head: the in-memory part of the database that takes appends.
 //!
-//! Series are found two ways, each through striped locks so appenders on different series rarely
-//! contend: by reference (`series_by_ref`, stripe = `ref & STRIPE_MASK`) for the appender's fast
-//! path, and by label hash (`series_by_hash`) to find or create a series from its labels. Postings
-//! (label pair → series) live in one `RwLock<MemPostings>`, written only when series come and go.
+//! Series are found two ways: by reference through a directly indexed table (`table`), for the
+//! appender's fast path, and by label hash (`series_by_hash`, striped locks so appenders on
+//! different series rarely contend) to find or create a series from its labels. Postings (label
+//! pair → series) live in one `RwLock<MemPostings>`, written only when series come and go.
 //!
-//! Lock order, to stay deadlock-free: hash stripe → ref stripe → postings; a series' own state
+//! Lock order, to stay deadlock-free: hash stripe → table slot → postings; a series' own state
 //! mutex is never held while taking any of these.
 
 mod append;
@@ -13,6 +13,7 @@ pub(crate) mod postings;
 mod read;
 mod replay;
 pub(crate) mod series;
+mod table;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::postings::PostingsIndex;
 use postings::MemPostings;
 use series::{MemSeries, MmappedChunk, OpenChunk};
+use table::SeriesTable;
 
 const STRIPES: usize = 1 << 12;
 const STRIPE_MASK: u64 = (STRIPES as u64) - 1;
@@ -71,8 +73,37 @@ impl HashBucket {
     }
 }
 
-/// One stripe of the reference → series table.
-type RefStripe = HashMap<u64, Arc<MemSeries>>;
+/// Hashes keys that are already well spread (series references, xxh3 label hashes) with one
+/// multiply instead of SipHash, which would dominate a lookup on the append path.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct BuildU64Hasher;
+
+impl std::hash::BuildHasher for BuildU64Hasher {
+    type Hasher = U64Hasher;
+    fn build_hasher(&self) -> U64Hasher {
+        U64Hasher(0)
+    }
+}
+
+/// See [`BuildU64Hasher`]; only `write_u64` is fast, other writes fold bytes in.
+#[derive(Default)]
+pub(crate) struct U64Hasher(u64);
+
+impl std::hash::Hasher for U64Hasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        // Fibonacci hashing: the multiply spreads low-entropy keys (dense counters) over the
+        // high bits, which hashbrown uses for its control bytes.
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 /// Settings of the head, derived from the database options.
 #[derive(Debug, Clone, Copy)]
@@ -87,9 +118,9 @@ pub(crate) struct HeadOptions {
 pub(crate) struct Head {
     pub opts: HeadOptions,
     /// ref → series. Guards membership only; each series guards its own state.
-    series_by_ref: Box<[RwLock<RefStripe>]>,
+    table: SeriesTable,
     /// label hash → series with that hash.
-    series_by_hash: Box<[RwLock<HashMap<u64, HashBucket>>]>,
+    series_by_hash: Box<[RwLock<HashMap<u64, HashBucket, BuildU64Hasher>>]>,
     /// label pair → series refs.
     postings: RwLock<MemPostings>,
     next_ref: AtomicU64,
@@ -112,7 +143,7 @@ impl Head {
             HeadChunkFiles::open(chunks_dir, crate::chunk_files::DEFAULT_MAX_FILE_SIZE)?;
         Ok(Self {
             opts,
-            series_by_ref: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            table: SeriesTable::new(),
             series_by_hash: (0..STRIPES).map(|_| RwLock::default()).collect(),
             postings: RwLock::default(),
             next_ref: AtomicU64::new(1),
@@ -127,10 +158,7 @@ impl Head {
 
     /// The series with reference `r`.
     pub fn series(&self, r: u64) -> Option<Arc<MemSeries>> {
-        self.series_by_ref[(r & STRIPE_MASK) as usize]
-            .read()
-            .get(&r)
-            .cloned()
+        self.table.get(r)
     }
 
     /// The series with these labels, if the head has it.
@@ -178,9 +206,7 @@ impl Head {
                 by_hash.insert(hash, HashBucket::One(series.clone()));
             }
         }
-        self.series_by_ref[(r & STRIPE_MASK) as usize]
-            .write()
-            .insert(r, series.clone());
+        self.table.insert(series.clone());
         self.postings.write().add(r32, &series.labels);
         drop(by_hash);
         self.num_series.fetch_add(1, Ordering::Relaxed);
@@ -209,9 +235,17 @@ impl Head {
         self.min_valid_time.load(Ordering::Acquire)
     }
 
-    pub(crate) fn observe_time(&self, t: i64) {
-        self.min_time.fetch_min(t, Ordering::AcqRel);
-        self.max_time.fetch_max(t, Ordering::AcqRel);
+    /// Widens the head's time range to include `[lo, hi]`. Called once per commit, not per
+    /// sample: these atomics are shared by every appending thread, and a read-modify-write per
+    /// sample would bounce their cache line between cores. The loads skip the write when the
+    /// range already covers the batch, the common case.
+    pub(crate) fn observe_range(&self, lo: i64, hi: i64) {
+        if lo < self.min_time.load(Ordering::Acquire) {
+            self.min_time.fetch_min(lo, Ordering::AcqRel);
+        }
+        if hi > self.max_time.load(Ordering::Acquire) {
+            self.max_time.fetch_max(hi, Ordering::AcqRel);
+        }
     }
 
     /// Writes a cut chunk to the head chunk files and records it on the series.
@@ -290,9 +324,7 @@ impl Head {
             by_hash.remove(&hash);
         }
         let r = series.series_ref;
-        self.series_by_ref[(r & STRIPE_MASK) as usize]
-            .write()
-            .remove(&r);
+        self.table.remove(r);
         if let Ok(r32) = u32::try_from(r) {
             self.postings.write().remove(r32, &series.labels);
         }

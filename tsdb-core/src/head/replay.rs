@@ -111,11 +111,8 @@ impl ReplayState<'_> {
         st.mmapped = chunks;
         st.last = last;
         drop(st);
-        if let Some(min) = series.state.lock().min_time() {
-            self.head.observe_time(min);
-        }
-        if let Some(l) = last {
-            self.head.observe_time(l.t);
+        if let (Some(min), Some(l)) = (series.state.lock().min_time(), last) {
+            self.head.observe_range(min, l.t);
         }
         Ok(())
     }
@@ -148,7 +145,7 @@ impl ReplayState<'_> {
                 Ok(Appendability::Duplicate) | Err(_) => continue,
             }
             drop(st);
-            head.observe_time(s.t);
+            head.observe_range(s.t, s.t);
             self.samples += 1;
         }
         Ok(())
