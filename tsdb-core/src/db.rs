@@ -8,6 +8,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use model::{Labels, Matcher};
 use parking_lot::{Mutex, RwLock};
@@ -27,8 +29,66 @@ use crate::wal::{self, Record, RefTombstone, SyncPolicy, Wal, WalOptions};
 
 /// An open time-series database.
 ///
-/// Thread-safe: share it (e.g. in an `Arc`) and give each thread its own [`Appender`].
+/// Thread-safe: share it (e.g. in an `Arc`) and give each thread its own [`Appender`]. With
+/// [`Options::compact_on_commit`], a background thread writes due head ranges as blocks, merges
+/// blocks and applies retention, woken by commits; appends never wait for it.
 pub struct Db {
+    shared: Arc<Shared>,
+    /// The background compaction thread, when `compact_on_commit` is on.
+    compactor: Option<Compactor>,
+}
+
+/// The background compaction thread and the channel that wakes it.
+struct Compactor {
+    /// A full channel means a wake-up is already pending; dropping it stops the thread.
+    wake: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Compactor {
+    fn start(shared: Arc<Shared>) -> Result<Self> {
+        let (tx, rx) = sync_channel::<()>(1);
+        let dir = shared.dir.clone();
+        let thread = std::thread::Builder::new()
+            .name("tsdb-compactor".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    if let Err(e) = shared.compact() {
+                        tracing::error!(error = %e, "compaction failed; it is retried after the next commit");
+                    }
+                }
+            })
+            .map_err(|e| Error::io("spawn compactor thread for", dir, e))?;
+        Ok(Self {
+            wake: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn wake(&self) {
+        if let Some(tx) = &self.wake {
+            // Full: a wake-up is pending already, which covers this commit too.
+            let _ = tx.try_send(());
+        }
+    }
+
+    /// Stops the thread after the compaction in progress, if any.
+    fn stop(&mut self) {
+        self.wake = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Compactor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Everything the database and its compaction thread share.
+struct Shared {
     dir: PathBuf,
     opts: Options,
     head: Arc<Head>,
@@ -62,8 +122,114 @@ impl Db {
 
     /// Like [`open`](Self::open), also returning what was replayed and repaired.
     pub fn open_with_report(dir: impl AsRef<Path>, opts: Options) -> Result<(Self, OpenReport)> {
+        let (shared, report) = Shared::open(dir.as_ref(), opts)?;
+        let shared = Arc::new(shared);
+        let compactor = match shared.opts.compact_on_commit {
+            true => Some(Compactor::start(shared.clone())?),
+            false => None,
+        };
+        Ok((Self { shared, compactor }, report))
+    }
+
+    /// The directory the database lives in.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &Options {
+        &self.shared.opts
+    }
+
+    /// A new appender. Appenders are cheap; take one per batch (e.g. per scrape).
+    pub fn appender(&self) -> Appender<'_> {
+        Appender {
+            inner: HeadAppender::new(&self.shared.head, Some(&self.shared.wal)),
+            db: self,
+        }
+    }
+
+    /// A querier over samples with `mint <= t <= maxt` (ms, inclusive).
+    pub fn querier(&self, mint: i64, maxt: i64) -> Querier {
+        self.shared.querier(mint, maxt)
+    }
+
+    /// Metadata of the persisted blocks, oldest first.
+    pub fn blocks(&self) -> Vec<BlockMeta> {
+        self.shared
+            .blocks
+            .read()
+            .iter()
+            .map(|b| b.meta.clone())
+            .collect()
+    }
+
+    /// Number of series in the head.
+    pub fn head_series(&self) -> u64 {
+        self.shared.head.num_series()
+    }
+
+    /// Oldest and newest sample time in the head, if it holds any.
+    pub fn head_time_range(&self) -> Option<(i64, i64)> {
+        Some((self.shared.head.min_time()?, self.shared.head.max_time()?))
+    }
+
+    /// Bytes on disk: blocks, WAL and head chunk files.
+    pub fn size_bytes(&self) -> u64 {
+        self.shared.size_bytes()
+    }
+
+    /// Runs pending maintenance now, on this thread: writes head ranges that are due as blocks
+    /// (while the head spans more than 1.5 block ranges), merges blocks as the leveled compactor
+    /// plans, then applies retention.
+    pub fn compact(&self) -> Result<()> {
+        self.shared.compact()
+    }
+
+    /// Writes everything in the head as blocks (one per aligned block range) and empties it;
+    /// for shutdown of short-lived writers, imports and benchmarks.
+    pub fn flush(&self) -> Result<()> {
+        self.shared.flush()
+    }
+
+    /// Deletes the samples in `[mint, maxt]` of every series matching `matchers`. Deletions are
+    /// recorded as tombstones (blocks) and WAL records (head), hidden from queries at once, and
+    /// applied to the data when the affected blocks are compacted.
+    pub fn delete(&self, mint: i64, maxt: i64, matchers: &[Matcher]) -> Result<()> {
+        self.shared.delete(mint, maxt, matchers)
+    }
+
+    /// Fsyncs the WAL now. With [`WalSync::Interval`], commits fsync only when the interval has
+    /// passed since the last fsync; a process that may go idle calls this from a timer so the
+    /// last commits before the pause are durable too.
+    pub fn sync(&self) -> Result<()> {
+        self.shared.wal.sync()
+    }
+
+    /// Stops background compaction, then flushes and fsyncs the WAL and head chunk files. The
+    /// head is not written to blocks: it is rebuilt from them on the next open (call
+    /// [`flush`](Self::flush) first to persist it).
+    pub fn close(mut self) -> Result<()> {
+        if let Some(mut c) = self.compactor.take() {
+            c.stop();
+        }
+        self.shared.head.chunk_files.sync()?;
+        self.shared.wal.close()
+    }
+
+    fn after_commit(&self) {
+        if let Some(c) = &self.compactor
+            && self.shared.head_range_due().is_some()
+        {
+            c.wake();
+        }
+    }
+}
+
+impl Shared {
+    fn open(dir: &Path, opts: Options) -> Result<(Self, OpenReport)> {
         opts.validate()?;
-        let dir = dir.as_ref().to_owned();
+        let dir = dir.to_owned();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         let mut report = OpenReport::default();
         for p in remove_tmp_dirs(&dir)? {
@@ -121,59 +287,18 @@ impl Db {
         Ok((db, report))
     }
 
-    /// The directory the database lives in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    fn querier(&self, mint: i64, maxt: i64) -> Querier {
+        let reading = self.head.readers.register(mint, maxt);
+        let blocks = self.blocks.read().clone();
+        Querier::new(Some(self.head.clone()), Some(reading), blocks, mint, maxt)
     }
 
-    /// The options it was opened with.
-    pub fn options(&self) -> &Options {
-        &self.opts
-    }
-
-    /// A new appender. Appenders are cheap; take one per batch (e.g. per scrape).
-    pub fn appender(&self) -> Appender<'_> {
-        Appender {
-            inner: HeadAppender::new(&self.head, Some(&self.wal)),
-            db: self,
-        }
-    }
-
-    /// A querier over samples with `mint <= t <= maxt` (ms, inclusive).
-    pub fn querier(&self, mint: i64, maxt: i64) -> Querier {
-        Querier::new(
-            Some(self.head.clone()),
-            self.blocks.read().clone(),
-            mint,
-            maxt,
-        )
-    }
-
-    /// Metadata of the persisted blocks, oldest first.
-    pub fn blocks(&self) -> Vec<BlockMeta> {
-        self.blocks.read().iter().map(|b| b.meta.clone()).collect()
-    }
-
-    /// Number of series in the head.
-    pub fn head_series(&self) -> u64 {
-        self.head.num_series()
-    }
-
-    /// Oldest and newest sample time in the head, if it holds any.
-    pub fn head_time_range(&self) -> Option<(i64, i64)> {
-        Some((self.head.min_time()?, self.head.max_time()?))
-    }
-
-    /// Bytes on disk: blocks, WAL and head chunk files.
-    pub fn size_bytes(&self) -> u64 {
+    fn size_bytes(&self) -> u64 {
         let blocks: u64 = self.blocks.read().iter().map(|b| b.size_bytes()).sum();
         blocks + self.wal.size_bytes() + self.head.chunk_files.size_bytes()
     }
 
-    /// Runs pending maintenance: writes head ranges that are due as blocks (while the head spans
-    /// more than 1.5 block ranges), merges blocks as the leveled compactor plans, then applies
-    /// retention.
-    pub fn compact(&self) -> Result<()> {
+    fn compact(&self) -> Result<()> {
         let _guard = self.maintenance.lock();
         let mut persisted_up_to = None;
         while let Some((lo, hi)) = self.head_range_due() {
@@ -187,9 +312,7 @@ impl Db {
         self.apply_retention()
     }
 
-    /// Writes everything in the head as blocks (one per aligned block range) and empties it;
-    /// for shutdown of short-lived writers, imports and benchmarks.
-    pub fn flush(&self) -> Result<()> {
+    fn flush(&self) -> Result<()> {
         let _guard = self.maintenance.lock();
         let mut persisted_up_to = None;
         while let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) {
@@ -228,6 +351,18 @@ impl Db {
             blocks.push(block);
             blocks.sort_by_key(|b| (b.mint(), b.maxt_exclusive()));
             *self.blocks.write() = blocks;
+        }
+        // Queriers opened before the block joined the list do not see it: let them finish.
+        if !self
+            .head
+            .readers
+            .wait_for_older_readers(mint, maxt_excl - 1)
+        {
+            tracing::warn!(
+                mint,
+                maxt = maxt_excl,
+                "truncating the head while older queriers still read it"
+            );
         }
         self.head.truncate(maxt_excl)?;
         Ok(())
@@ -310,10 +445,7 @@ impl Db {
         Ok(())
     }
 
-    /// Deletes the samples in `[mint, maxt]` of every series matching `matchers`. Deletions are
-    /// recorded as tombstones (blocks) and WAL records (head), hidden from queries at once, and
-    /// applied to the data when the affected blocks are compacted.
-    pub fn delete(&self, mint: i64, maxt: i64, matchers: &[Matcher]) -> Result<()> {
+    fn delete(&self, mint: i64, maxt: i64, matchers: &[Matcher]) -> Result<()> {
         let _guard = self.maintenance.lock();
         let iv = Interval { mint, maxt };
         for block in self.blocks.read().iter().filter(|b| b.overlaps(mint, maxt)) {
@@ -344,32 +476,6 @@ impl Db {
             for s in &stones {
                 self.head.add_deleted(s.series_ref, iv);
             }
-        }
-        Ok(())
-    }
-
-    /// Fsyncs the WAL now. With [`WalSync::Interval`], commits fsync only when the interval has
-    /// passed since the last fsync; a process that may go idle calls this from a timer so the
-    /// last commits before the pause are durable too.
-    pub fn sync(&self) -> Result<()> {
-        self.wal.sync()
-    }
-
-    /// Flushes and fsyncs the WAL. The head is not written to blocks: it is rebuilt from the WAL
-    /// and head chunk files on the next open (call [`flush`](Self::flush) first to persist it).
-    pub fn close(self) -> Result<()> {
-        self.head.chunk_files.sync()?;
-        self.wal.close()
-    }
-
-    fn after_commit(&self) -> Result<()> {
-        // Only one committer compacts; the others go on appending meanwhile.
-        if self.opts.compact_on_commit
-            && self.head_range_due().is_some()
-            && let Some(guard) = self.maintenance.try_lock()
-        {
-            drop(guard);
-            self.compact()?;
         }
         Ok(())
     }
@@ -460,11 +566,12 @@ impl Appender<'_> {
     }
 
     /// Logs the samples to the WAL, then makes them visible to queries. With
-    /// `compact_on_commit`, may then write a due head range as a block.
+    /// `compact_on_commit`, wakes the background compactor when a head range is due.
     pub fn commit(self) -> Result<()> {
         let db = self.db;
         self.inner.commit()?;
-        db.after_commit()
+        db.after_commit();
+        Ok(())
     }
 
     /// Discards the buffered samples.

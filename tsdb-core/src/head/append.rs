@@ -63,8 +63,15 @@ impl<'a> HeadAppender<'a> {
                 reason: "a series needs at least one label".into(),
             });
         }
-        let (series, _) = self.head.get_or_create(labels)?;
-        self.add(series, t, v)
+        loop {
+            let (series, _) = self.head.get_or_create(labels)?;
+            match self.add(series, t, v) {
+                // Truncation removed the series between the lookup and the lock: look again,
+                // which creates it afresh.
+                Err(Error::UnknownSeriesRef(_)) => continue,
+                other => return other,
+            }
+        }
     }
 
     /// Adds a sample to the series with reference `r`, as returned by an earlier append.
@@ -78,6 +85,9 @@ impl<'a> HeadAppender<'a> {
     fn add(&mut self, series: Arc<MemSeries>, t: i64, v: f64) -> Result<SeriesRef> {
         let (in_order_min, ooo_min) = self.bounds();
         let mut st = series.state.lock();
+        if st.removed {
+            return Err(Error::UnknownSeriesRef(series.series_ref));
+        }
         let kind = st
             .appendable_pending(t, v, ooo_min)
             .map_err(|refusal| match refusal {

@@ -11,6 +11,7 @@
 mod append;
 pub(crate) mod postings;
 mod read;
+mod readers;
 mod replay;
 pub(crate) mod series;
 mod table;
@@ -35,6 +36,8 @@ use crate::postings::PostingsIndex;
 use postings::MemPostings;
 use series::{MemSeries, MmappedChunk, OpenChunk};
 use table::SeriesTable;
+
+pub(crate) use readers::{ReaderGate, ReaderGuard};
 
 const STRIPES: usize = 1 << 12;
 const STRIPE_MASK: u64 = (STRIPES as u64) - 1;
@@ -132,6 +135,8 @@ pub(crate) struct Head {
     min_valid_time: AtomicI64,
     /// Where full chunks go.
     pub chunk_files: HeadChunkFiles,
+    /// Queriers reading the head, which truncation waits for.
+    pub readers: Arc<ReaderGate>,
     /// Deleted intervals per series, applied on read and when the head is written to a block.
     deleted: RwLock<Tombstones>,
 }
@@ -152,6 +157,7 @@ impl Head {
             max_time: AtomicI64::new(i64::MIN),
             min_valid_time: AtomicI64::new(min_valid_time),
             chunk_files,
+            readers: Arc::default(),
             deleted: RwLock::default(),
         })
     }
@@ -296,6 +302,9 @@ impl Head {
                 new_min = new_min.min(t);
             }
             let gone = st.is_empty() && st.pending == 0;
+            // Marked under the lock: an appender that found the series before its removal sees
+            // the mark when it locks, and goes back to the maps instead of writing to an orphan.
+            st.removed = gone;
             drop(st);
             if gone {
                 self.remove(&series);

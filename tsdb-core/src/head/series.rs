@@ -50,6 +50,8 @@ pub(crate) struct SeriesState {
     pub pending_last: Option<Sample>,
     /// True once a WAL record defining this series was written.
     pub wal_logged: bool,
+    /// Set by head truncation when the series leaves the head; never cleared.
+    pub removed: bool,
 }
 
 /// A series of the head.

@@ -93,6 +93,9 @@ pub(crate) struct IndexWriter {
     toc: Toc,
     /// Symbols in ascending order; a symbol's reference is its position.
     symbols: Vec<Box<str>>,
+    /// xxh3 of a symbol → its reference, for lookups without string comparisons; a hash shared
+    /// by two symbols maps to `u32::MAX` and falls back to binary search.
+    symbol_ids: HashMap<u64, u32>,
     symbols_written: bool,
     /// The last series added, to enforce ascending order (the empty set before the first).
     last_series: Labels,
@@ -113,6 +116,7 @@ impl IndexWriter {
             pos: 0,
             toc: Toc::default(),
             symbols: Vec::new(),
+            symbol_ids: HashMap::new(),
             symbols_written: false,
             last_series: Labels::empty(),
             postings: HashMap::new(),
@@ -142,6 +146,11 @@ impl IndexWriter {
                 return Err(self.invalid("add_symbols", format!("symbol {sym:?} out of order")));
             }
             body.put_uvarint_str(sym);
+            let id = count_u32(self.symbols.len());
+            self.symbol_ids
+                .entry(xxhash_rust::xxh3::xxh3_64(sym.as_bytes()))
+                .and_modify(|v| *v = u32::MAX)
+                .or_insert(id);
             self.symbols.push(sym.into());
         }
         let count = u32::try_from(self.symbols.len())
@@ -330,6 +339,13 @@ impl IndexWriter {
     }
 
     fn symbol_ref(&self, s: &str) -> Result<u32> {
+        if let Some(&id) = self
+            .symbol_ids
+            .get(&xxhash_rust::xxh3::xxh3_64(s.as_bytes()))
+            && self.symbols.get(id as usize).is_some_and(|x| **x == *s)
+        {
+            return Ok(id);
+        }
         match self.symbols.binary_search_by(|x| (**x).cmp(s)) {
             Ok(i) => Ok(count_u32(i)),
             Err(_) => Err(self.invalid("add_series", format!("symbol {s:?} was not added"))),

@@ -14,8 +14,8 @@ use model::{Labels, Matcher, SeriesQuerier, SeriesSet, StorageError};
 use crate::block::reader::Block;
 use crate::block::tombstones::add_interval;
 use crate::error::Result;
-use crate::head::Head;
 use crate::head::series::MemSeries;
+use crate::head::{Head, ReaderGuard};
 use crate::index::ChunkMeta;
 use crate::postings::postings_for_matchers;
 use series::{ChunkData, SeriesChunks, TimedChunk};
@@ -23,6 +23,8 @@ use series::{ChunkData, SeriesChunks, TimedChunk};
 /// Reads series with samples in `[mint, maxt]` (inclusive, ms).
 pub struct Querier {
     head: Option<Arc<Head>>,
+    /// Keeps head truncation from removing data this querier may still read.
+    _reading: Option<ReaderGuard>,
     blocks: Vec<Arc<Block>>,
     mint: i64,
     maxt: i64,
@@ -39,8 +41,12 @@ enum Source {
 }
 
 impl Querier {
+    /// A querier over `head` and `blocks`. `reading` is the head reader registration, which the
+    /// caller takes *before* reading the block list, so a head truncation either waits for this
+    /// querier or happened after the block it needs joined the list.
     pub(crate) fn new(
         head: Option<Arc<Head>>,
+        reading: Option<ReaderGuard>,
         blocks: Vec<Arc<Block>>,
         mint: i64,
         maxt: i64,
@@ -55,6 +61,7 @@ impl Querier {
         });
         Self {
             head,
+            _reading: reading,
             blocks,
             mint,
             maxt,
