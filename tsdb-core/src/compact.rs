@@ -111,15 +111,7 @@ pub(crate) fn merge_blocks(blocks: &[Arc<Block>], parent: &Path) -> Result<Optio
         for &(bi, r) in srcs {
             let Some(b) = blocks.get(bi) else { continue };
             b.series(r, &mut metas)?;
-            for m in &metas {
-                let data = ChunkData::Borrowed(b.chunk(m.chunk_ref)?);
-                sc.chunks.push(TimedChunk {
-                    mint: m.mint,
-                    maxt: m.maxt,
-                    data,
-                });
-            }
-            sc.deleted.extend(b.deleted(r));
+            sc.add_block_chunks(b, &metas, r)?;
         }
         emit_chunks(sc, out)
     })

@@ -31,3 +31,17 @@ pub fn read_all(db: &Db, mint: i64, maxt: i64) -> BTreeMap<Labels, Vec<(i64, u64
 pub fn series(i: usize) -> Labels {
     Labels::from_pairs([("__name__", "m".to_string()), ("i", i.to_string())]).unwrap()
 }
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}

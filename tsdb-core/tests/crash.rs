@@ -63,19 +63,6 @@ fn write_commits(dir: &Path) -> Vec<u64> {
     ends
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 /// Checks that each series holds exactly samples 0..k for one k shared by all series, and that
 /// k covers every commit that ended at or before `damage`.
 fn check_prefix(db: &Db, ends: &[u64], damage: u64) {
@@ -114,7 +101,7 @@ fn truncated_wal_keeps_every_commit_before_the_cut() {
             rng.random_range(0..=total)
         };
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(base.path(), dir.path());
+        common::copy_dir(base.path(), dir.path());
         let seg = wal_segment(base.path()).file_name().unwrap().to_owned();
         let f = fs::OpenOptions::new()
             .write(true)
@@ -145,7 +132,7 @@ fn overwritten_wal_keeps_every_commit_before_the_damage() {
         let at = rng.random_range(0..total);
         let len = rng.random_range(1..64u64).min(total - at);
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(base.path(), dir.path());
+        common::copy_dir(base.path(), dir.path());
         let path = dir
             .path()
             .join("wal")

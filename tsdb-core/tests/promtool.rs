@@ -95,22 +95,10 @@ fn blocks_only(db_dir: &Path) -> tempfile::TempDir {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         if p.is_dir() && ulid::Ulid::from_string(&name).is_ok() {
-            copy_dir(&p, &out.path().join(&name));
+            common::copy_dir(&p, &out.path().join(&name));
         }
     }
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -12,13 +12,12 @@ use std::sync::Arc;
 use model::{Labels, Matcher, SeriesQuerier, SeriesSet, StorageError};
 
 use crate::block::reader::Block;
-use crate::block::tombstones::add_interval;
 use crate::error::Result;
 use crate::head::series::MemSeries;
 use crate::head::{Head, ReaderGuard};
 use crate::index::ChunkMeta;
 use crate::postings::postings_for_matchers;
-use series::{ChunkData, SeriesChunks, TimedChunk};
+use series::SeriesChunks;
 
 /// Reads series with samples in `[mint, maxt]` (inclusive, ms).
 pub struct Querier {
@@ -128,32 +127,18 @@ impl Querier {
                     let Some(b) = self.blocks.get(block) else {
                         continue;
                     };
-                    for c in chunks {
-                        let data = ChunkData::Borrowed(b.chunk(c.chunk_ref)?);
-                        out.chunks.push(TimedChunk {
-                            mint: c.mint,
-                            maxt: c.maxt,
-                            data,
-                        });
-                    }
-                    out.deleted.extend(b.deleted(series_ref));
+                    out.add_block_chunks(b, &chunks, series_ref)?;
                 }
                 Source::Head(s) => {
                     if let Some(head) = &self.head {
                         let h = head.series_chunks(&s, self.mint, self.maxt)?;
                         out.chunks.extend(h.chunks);
                         out.loose.extend(h.ooo);
-                        out.deleted.extend(head.deleted(s.series_ref));
+                        out.add_deleted(head.deleted(s.series_ref));
                     }
                 }
             }
         }
-        // Sources' intervals may overlap: merge them so the filter can binary-search.
-        let mut merged = Vec::with_capacity(out.deleted.len());
-        for iv in std::mem::take(&mut out.deleted) {
-            add_interval(&mut merged, iv);
-        }
-        out.deleted = merged;
         Ok(out)
     }
 

@@ -10,9 +10,11 @@ use std::ops::Deref;
 
 use model::{Labels, Sample, SampleIterator, Series, StorageError, VecSampleIterator};
 
-use crate::block::tombstones::{Interval, is_deleted};
+use crate::block::reader::Block;
+use crate::block::tombstones::{Interval, add_interval, is_deleted};
 use crate::chunk::XorIter;
 use crate::chunk_files::ChunkBytes;
+use crate::index::ChunkMeta;
 
 /// Bytes of one XOR chunk, wherever they live.
 pub(crate) enum ChunkData<'a> {
@@ -55,7 +57,33 @@ pub(crate) struct SeriesChunks<'a> {
     pub maxt: i64,
 }
 
-impl SeriesChunks<'_> {
+impl<'a> SeriesChunks<'a> {
+    /// Adds the chunks `metas` of series `series_ref` of block `b`, and its deletions.
+    pub fn add_block_chunks(
+        &mut self,
+        b: &'a Block,
+        metas: &[ChunkMeta],
+        series_ref: u64,
+    ) -> crate::error::Result<()> {
+        for m in metas {
+            let data = ChunkData::Borrowed(b.chunk(m.chunk_ref)?);
+            self.chunks.push(TimedChunk {
+                mint: m.mint,
+                maxt: m.maxt,
+                data,
+            });
+        }
+        self.add_deleted(b.deleted(series_ref));
+        Ok(())
+    }
+
+    /// Adds deleted intervals, keeping `deleted` sorted and disjoint (sources may overlap).
+    pub fn add_deleted(&mut self, ivs: impl IntoIterator<Item = Interval>) {
+        for iv in ivs {
+            add_interval(&mut self.deleted, iv);
+        }
+    }
+
     /// True when the chunks are sorted, disjoint and there are no loose samples.
     fn is_simple(&self) -> bool {
         self.loose.is_empty() && self.chunks.windows(2).all(|w| w[0].maxt < w[1].mint)
