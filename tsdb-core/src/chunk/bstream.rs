@@ -87,11 +87,17 @@ impl BitWriter {
         }
     }
 
-    /// Zero-extends the buffer past `need` bytes (capacity grows amortized, as `Vec` does).
+    /// Zero-extends the buffer past `need` bytes. Capacity grows in fixed steps, not by
+    /// doubling: the head keeps one open chunk per series, and doubling would leave up to half
+    /// of each buffer unused (a full chunk is ~150-300 bytes); a reallocation every few dozen
+    /// samples costs little.
     #[cold]
     #[inline(never)]
     fn grow(&mut self, need: usize) {
-        self.buf.resize(need + 32, 0);
+        const STEP: usize = 64;
+        let target = need + STEP / 2;
+        self.buf.reserve_exact(target.saturating_sub(self.buf.len()) + STEP / 2);
+        self.buf.resize(target, 0);
     }
 
     /// Writes the low `n` bits of `u` (1 <= n <= 64), most significant first. Higher bits of
