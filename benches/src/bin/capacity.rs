@@ -14,7 +14,7 @@ use benches::procstat;
 use benches::workload::{self, SCRAPE_INTERVAL_MS, SCRAPES_PER_ROUND, SHARD_SIZE, START_VALUE};
 use clap::{Parser, Subcommand};
 use model::Labels;
-use tsdb_core::{Db, Error, Options, SeriesRef};
+use tsdb_core::{Db, Error, Options, SeriesRef, WalSync};
 
 #[derive(Parser)]
 #[command(name = "capacity", about = "Capacity-planning measurements")]
@@ -40,6 +40,10 @@ struct WriteArgs {
     /// Directory for the database (emptied first).
     #[arg(long)]
     out: PathBuf,
+    /// WAL fsync policy: `interval` (every second, the engine's default), `commit` (every
+    /// commit) or `never` (only when segments are finished, as Prometheus does).
+    #[arg(long, default_value = "interval", value_parser = ["interval", "commit", "never"])]
+    wal_sync: String,
     /// Keep everything in the head until the end, as promtool does.
     #[arg(long)]
     no_compaction: bool,
@@ -91,8 +95,14 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
     // Unlike promtool, which disables compaction for this benchmark, the engine runs as
     // configured by default: the head is cut into 2 h blocks as ingest goes on. That costs ingest
     // time and keeps head memory at what a long-running server holds.
+    let wal_sync = match args.wal_sync.as_str() {
+        "commit" => WalSync::EveryCommit,
+        "never" => WalSync::Never,
+        _ => Options::default().wal_sync,
+    };
     let opts = Options {
         compact_on_commit: !args.no_compaction,
+        wal_sync,
         ..Options::default()
     };
     let db = Arc::new(Db::open(&dir, opts)?);

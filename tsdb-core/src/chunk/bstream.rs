@@ -96,7 +96,8 @@ impl BitWriter {
     fn grow(&mut self, need: usize) {
         const STEP: usize = 64;
         let target = need + STEP / 2;
-        self.buf.reserve_exact(target.saturating_sub(self.buf.len()) + STEP / 2);
+        self.buf
+            .reserve_exact(target.saturating_sub(self.buf.len()) + STEP / 2);
         self.buf.resize(target, 0);
     }
 
