@@ -178,12 +178,9 @@ impl<'s> ChainIter<'s> {
                 if let Some(s) = cur.seek(t) {
                     return self.clip(s);
                 }
-                if let Some(e) = cur.error() {
-                    self.err = Some(StorageError::wrap("decode chunk", e));
-                    self.done = true;
+                if !self.leave_chunk() {
                     return None;
                 }
-                self.cur = None;
             }
             let chunk = self.chunks.get(self.next_chunk)?;
             self.next_chunk += 1;
@@ -196,6 +193,18 @@ impl<'s> ChainIter<'s> {
             }
             self.cur = Some(XorIter::new(&chunk.data));
         }
+    }
+
+    /// Called when the current chunk yielded no sample: records its decode error, which ends
+    /// the iteration (false), or moves past it (true).
+    fn leave_chunk(&mut self) -> bool {
+        if let Some(e) = self.cur.as_ref().and_then(|c| c.error()) {
+            self.err = Some(StorageError::wrap("decode chunk", e));
+            self.done = true;
+            return false;
+        }
+        self.cur = None;
+        true
     }
 
     fn clip(&mut self, s: Sample) -> Option<Sample> {
@@ -217,12 +226,9 @@ impl SampleIterator for ChainIter<'_> {
             if let Some(s) = cur.next() {
                 return self.clip(s);
             }
-            if let Some(e) = cur.error() {
-                self.err = Some(StorageError::wrap("decode chunk", e));
-                self.done = true;
+            if !self.leave_chunk() {
                 return None;
             }
-            self.cur = None;
         }
         let r = self.advance_to(self.mint);
         if r.is_none() {
