@@ -54,12 +54,15 @@ fn bad_input_names_the_line_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("blocks");
-    let res = Command::new(env!("CARGO_BIN_EXE_tsdbd"))
-        .arg("backfill")
-        .arg(&input)
-        .arg(&out)
-        .output()
-        .unwrap();
+    let backfill = || {
+        Command::new(env!("CARGO_BIN_EXE_tsdbd"))
+            .arg("backfill")
+            .arg(&input)
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let res = backfill();
     assert!(!res.status.success());
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert!(stderr.contains("bad.om:2"), "{stderr}");
@@ -71,12 +74,7 @@ fn bad_input_names_the_line_and_writes_nothing() {
         "up{job=\"a\"} 1 100.0\nup{job=\"a\"} 2 99.0\n# EOF\n",
     )
     .unwrap();
-    let res = Command::new(env!("CARGO_BIN_EXE_tsdbd"))
-        .arg("backfill")
-        .arg(&input)
-        .arg(&out)
-        .output()
-        .unwrap();
+    let res = backfill();
     assert!(!res.status.success());
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert!(

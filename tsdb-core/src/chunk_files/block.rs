@@ -66,12 +66,7 @@ impl BlockChunkWriter {
 
     /// A writer with a custom segment size (at most 4 GiB - 1, the largest 32-bit offset).
     pub(crate) fn with_segment_size(dir: &Path, segment_size: u64) -> Result<Self> {
-        if segment_size <= SEGMENT_HEADER_SIZE as u64 || segment_size > u64::from(u32::MAX) {
-            return Err(Error::InvalidOption {
-                name: "chunk segment size",
-                reason: format!("{segment_size} is not in 9..=4294967295"),
-            });
-        }
+        super::check_file_size("chunk segment size", segment_size, SEGMENT_HEADER_SIZE)?;
         fs::create_dir_all(dir).map_err(|e| Error::io("create dir", dir, e))?;
         Ok(Self {
             dir: dir.to_path_buf(),

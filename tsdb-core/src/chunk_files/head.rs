@@ -253,12 +253,7 @@ impl HeadChunkFiles {
     /// Opens (creating if needed) `dir`, maps and checks every file, repairing as described in
     /// the module docs. `max_file_size` must be in `9..=u32::MAX` so offsets fit a reference.
     pub(crate) fn open(dir: &Path, max_file_size: u64) -> Result<Self> {
-        if max_file_size <= FILE_HEADER_SIZE as u64 || max_file_size > u64::from(u32::MAX) {
-            return Err(Error::InvalidOption {
-                name: "head chunk file size",
-                reason: format!("{max_file_size} is not in 9..=4294967295"),
-            });
-        }
+        super::check_file_size("head chunk file size", max_file_size, FILE_HEADER_SIZE)?;
         fs::create_dir_all(dir).map_err(|e| Error::io("create dir", dir, e))?;
         let seqs = list_files(dir)?;
         let next_seq = match seqs.last() {

@@ -6,3 +6,17 @@ mod head;
 
 pub(crate) use block::{BlockChunkReader, BlockChunkWriter};
 pub(crate) use head::{ChunkBytes, DEFAULT_MAX_FILE_SIZE, HeadChunkFiles};
+
+use crate::error::{Error, Result};
+
+/// Checks a chunk file's maximum size: it must exceed the file header and keep every offset
+/// within the 32 bits a chunk reference has for it.
+fn check_file_size(name: &'static str, size: u64, header: usize) -> Result<()> {
+    if size <= header as u64 || size > u64::from(u32::MAX) {
+        return Err(Error::InvalidOption {
+            name,
+            reason: format!("{size} is not in {}..=4294967295", header + 1),
+        });
+    }
+    Ok(())
+}

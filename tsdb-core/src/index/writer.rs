@@ -728,33 +728,26 @@ pub(crate) mod tests {
             .unwrap();
         Tombstones::new().write(&block).unwrap();
 
-        let out = Command::new("promtool")
-            .args(["tsdb", "dump"])
-            .arg(db.path())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let promtool = |cmd: &str| {
+            let out = Command::new("promtool")
+                .args(["tsdb", cmd])
+                .arg(db.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let stdout = promtool("dump");
         let mut got: Vec<&str> = stdout.lines().collect();
         got.sort_unstable();
         want.sort_unstable();
         assert_eq!(got, want);
 
-        let out = Command::new("promtool")
-            .args(["tsdb", "analyze"])
-            .arg(db.path())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = promtool("analyze");
         assert!(
             stdout.contains("Series: 4") && stdout.contains("Label names: 3"),
             "{stdout}"
