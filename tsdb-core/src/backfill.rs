@@ -147,8 +147,8 @@ pub fn backfill(
         }
         if let Some(cut) = s.state.append_in_order(t, value, range) {
             s.done.push(TimedChunk {
-                mint: cut.mint,
-                maxt: cut.maxt,
+                mint: cut.mint(),
+                maxt: cut.maxt(),
                 data: ChunkData::Owned(cut.chunk.bytes().to_vec()),
             });
         }
@@ -182,8 +182,8 @@ fn write_blocks(series: Vec<ImportSeries>, out_dir: &Path, range: i64) -> Result
     for mut s in series {
         if let Some(open) = s.state.open.take() {
             s.done.push(TimedChunk {
-                mint: open.mint,
-                maxt: open.maxt,
+                mint: open.mint(),
+                maxt: open.maxt(),
                 data: ChunkData::Owned(open.chunk.bytes().to_vec()),
             });
         }

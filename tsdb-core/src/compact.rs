@@ -16,7 +16,7 @@ use crate::block::writer::{BlockPlan, write_block};
 use crate::chunk::XorChunk;
 use crate::error::{Error, Result};
 use crate::head::Head;
-use crate::head::series::{MemSeries, SAMPLES_PER_CHUNK};
+use crate::head::series::SAMPLES_PER_CHUNK;
 use crate::index::ChunkMeta;
 use crate::querier::series::{ChunkData, SeriesChunks, TimedChunk};
 
@@ -28,14 +28,14 @@ pub(crate) fn write_head_block(
     maxt_excl: i64,
 ) -> Result<Option<BlockMeta>> {
     let maxt = maxt_excl - 1;
-    let mut series: Vec<Arc<MemSeries>> = head
+    let mut series: Vec<(Labels, u64)> = head
         .all_refs()
         .iter()
-        .filter_map(|r| head.series(u64::from(r)))
-        .filter(|s| head.series_overlaps(s, mint, maxt))
+        .map(u64::from)
+        .filter_map(|r| Some((head.labels_if_overlaps(r, mint, maxt)?, r)))
         .collect();
-    series.sort_by(|a, b| a.labels.cmp(&b.labels));
-    let labels: Vec<Labels> = series.iter().map(|s| s.labels.clone()).collect();
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    let labels: Vec<Labels> = series.iter().map(|s| s.0.clone()).collect();
     let plan = BlockPlan {
         mint,
         maxt: maxt_excl,
@@ -43,15 +43,18 @@ pub(crate) fn write_head_block(
         parents: Vec::new(),
     };
     write_block(parent, plan, &labels, |i, out| {
-        let Some(s) = series.get(i) else {
+        let Some(&(_, r)) = series.get(i) else {
             return Ok(());
         };
-        let h = head.series_chunks(s, mint, maxt)?;
+        // Compaction runs alone with truncation, so the series is still there.
+        let Some(h) = head.series_chunks(r, mint, maxt)? else {
+            return Ok(());
+        };
         let sc = SeriesChunks {
             labels: h.labels,
             chunks: h.chunks,
             loose: h.ooo,
-            deleted: head.deleted(s.series_ref),
+            deleted: head.deleted(r),
             mint,
             maxt,
         };

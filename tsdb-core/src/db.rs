@@ -376,7 +376,7 @@ impl Shared {
             return Ok(());
         };
         let head = &self.head;
-        wal::checkpoint(self.wal.dir(), last, |r| head.series(r).is_some(), mint)?;
+        wal::checkpoint(self.wal.dir(), last, |r| head.has_series(r), mint)?;
         self.wal.truncate_before(last + 1)
     }
 

@@ -37,6 +37,7 @@ pub mod encoding;
 mod error;
 mod mmap;
 mod options;
+mod spinlock;
 
 mod backfill;
 pub(crate) mod block;

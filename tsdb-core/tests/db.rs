@@ -66,6 +66,39 @@ fn append_rules_are_typed_errors_naming_the_series() {
 }
 
 #[test]
+fn uncommitted_samples_are_checked_too_and_the_first_applied_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let s = common::series(1);
+    append(&db, &s, &[(1000, 1.0)]);
+    let mut a = db.appender();
+    a.append(&s, 3000, 3.0).unwrap();
+    // Older than the appender's own uncommitted sample.
+    let err = a.append(&s, 2000, 2.0).unwrap_err();
+    assert!(matches!(err, Error::OutOfOrder { t: 2000, .. }), "{err}");
+    // Another appender is checked against it as well, until it is committed or dropped.
+    let mut b = db.appender();
+    let err = b.append(&s, 2500, 2.5).unwrap_err();
+    assert!(matches!(err, Error::OutOfOrder { t: 2500, .. }), "{err}");
+    // The same time is accepted by both; whichever commit applies first is kept.
+    b.append(&s, 3000, 30.0).unwrap();
+    b.commit().unwrap();
+    a.commit().unwrap();
+    assert_eq!(samples_of(&db, &s), vec![(1000, 1.0), (3000, 30.0)]);
+    // A dropped appender releases its claim: older times are accepted again.
+    let mut c = db.appender();
+    c.append(&s, 5000, 5.0).unwrap();
+    drop(c);
+    let mut d = db.appender();
+    d.append(&s, 4000, 4.0).unwrap();
+    d.commit().unwrap();
+    assert_eq!(
+        samples_of(&db, &s),
+        vec![(1000, 1.0), (3000, 30.0), (4000, 4.0)]
+    );
+}
+
+#[test]
 fn out_of_order_window_accepts_recent_samples_and_merges_them() {
     let dir = tempfile::tempdir().unwrap();
     let o = Options {

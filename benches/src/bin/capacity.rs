@@ -10,11 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
-use benches::procstat;
 use benches::workload::{self, SCRAPE_INTERVAL_MS, SCRAPES_PER_ROUND, SHARD_SIZE, START_VALUE};
+use benches::{live_heap, procstat};
 use clap::{Parser, Subcommand};
 use model::Labels;
 use tsdb_core::{Db, Error, Options, SeriesRef, WalSync};
+
+#[global_allocator]
+static ALLOCATOR: live_heap::CountingAllocator = live_heap::CountingAllocator;
 
 #[derive(Parser)]
 #[command(name = "capacity", about = "Capacity-planning measurements")]
@@ -62,6 +65,9 @@ struct WriteReport {
     /// Ingest time (appends and commits, WAL included), as promtool's `ingestScrapes` stage.
     seconds: f64,
     samples_per_sec: f64,
+    /// CPU time (all threads, user + system) spent in ingest, per sample: the cost of a sample
+    /// independent of how many cores the machine has or how busy they are.
+    ingest_cpu_ns_per_sample: f64,
     /// Time to write the head out as blocks after ingest.
     persist_seconds: f64,
     /// Block bytes (chunks, index, meta, tombstones) per sample after the head is persisted.
@@ -73,7 +79,12 @@ struct WriteReport {
     /// Resident memory after ingest minus before opening the database, per series.
     rss_bytes_per_series: f64,
     /// Resident anonymous memory (heap) grown by the head, per series, minus the label strings.
+    /// Includes what the C allocator keeps cached after compaction frees memory.
     head_heap_bytes_per_series_beyond_labels: f64,
+    /// Heap bytes the engine holds allocated after ingest (counted by the allocator, so
+    /// nothing cached or fragmented is included), per series, minus the label strings: the
+    /// head's own memory.
+    head_live_bytes_per_series_beyond_labels: f64,
     label_bytes_per_series: f64,
 }
 
@@ -92,6 +103,7 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
     }
     let dir = args.out.join("storage");
     let before = procstat::memory();
+    let live_before = live_heap::live_bytes();
     // Unlike promtool, which disables compaction for this benchmark, the engine runs as
     // configured by default: the head is cut into 2 h blocks as ingest goes on. That costs ingest
     // time and keeps head memory at what a long-running server holds.
@@ -108,6 +120,7 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
     let db = Arc::new(Db::open(&dir, opts)?);
 
     let total = AtomicU64::new(0);
+    let cpu_before = procstat::cpu_seconds();
     let started = Instant::now();
     let rounds = args.scrapes.div_ceil(SCRAPES_PER_ROUND);
     for round in 0..rounds {
@@ -130,7 +143,9 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
         })?;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let ingest_cpu = procstat::cpu_seconds() - cpu_before;
     let after_ingest = procstat::memory();
+    let live_after = live_heap::live_bytes();
 
     let persist_started = Instant::now();
     db.flush()?;
@@ -147,6 +162,7 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
         samples,
         seconds,
         samples_per_sec: samples as f64 / seconds,
+        ingest_cpu_ns_per_sample: ingest_cpu * 1e9 / samples.max(1) as f64,
         persist_seconds,
         bytes_per_sample: block_bytes as f64 / samples.max(1) as f64,
         chunk_bytes_per_sample: chunk_bytes as f64 / samples.max(1) as f64,
@@ -157,6 +173,9 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
             .rss_anon
             .saturating_sub(before.rss_anon)
             as f64
+            - label_bytes)
+            / n,
+        head_live_bytes_per_series_beyond_labels: (live_after.saturating_sub(live_before) as f64
             - label_bytes)
             / n,
         label_bytes_per_series: label_bytes / n,

@@ -191,13 +191,11 @@ impl XorChunk {
     }
 
     /// Timestamp of the first sample.
-    #[allow(dead_code, reason = "chunk API whose callers are not all wired yet")]
     pub(crate) fn min_time(&self) -> Option<i64> {
         (self.num > 0).then_some(self.first_t)
     }
 
     /// Timestamp of the last sample.
-    #[allow(dead_code, reason = "chunk API whose callers are not all wired yet")]
     pub(crate) fn max_time(&self) -> Option<i64> {
         (self.num > 0).then_some(self.t)
     }

@@ -3,12 +3,12 @@
 //! crash.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use model::{Labels, Sample};
 
 use super::Head;
-use super::series::{Appendability, MemSeries, Refusal};
+use super::series::{Appendability, Refusal, SeriesState};
 use crate::error::{Error, Result};
 use crate::wal::{self, RefSample, RefSeries, Wal};
 
@@ -17,37 +17,47 @@ use crate::wal::{self, RefSample, RefSeries, Wal};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SeriesRef(pub u64);
 
-struct Pending {
-    series: Arc<MemSeries>,
-    t: i64,
-    v: f64,
-}
+/// Most samples an appender reserves room for before its first append.
+const MAX_RESERVED_BATCH: usize = 4096;
 
 /// Buffers samples until [`commit`](HeadAppender::commit). Not shared between threads: each thread
 /// takes its own appender. Dropping an appender without committing discards its samples.
 pub struct HeadAppender<'a> {
     head: &'a Head,
     wal: Option<&'a Wal>,
-    pending: Vec<Pending>,
+    /// Accepted samples by series reference, in append order: also the WAL samples record.
+    pending: Vec<RefSample>,
     /// Series that no WAL record defines yet; logged before the samples that use them.
-    unlogged: Vec<Arc<MemSeries>>,
+    unlogged: Vec<RefSeries>,
     unlogged_refs: HashSet<u64>,
+    /// Time bounds, taken at the first append (see [`bounds`](Self::bounds)).
+    bounds: Option<Bounds>,
     series_buf: Vec<u8>,
     samples_buf: Vec<u8>,
-    wal_samples: Vec<RefSample>,
+}
+
+/// The oldest times an appender accepts.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    in_order_min: i64,
+    /// `None` when the out-of-order window is off.
+    ooo_min: Option<i64>,
 }
 
 impl<'a> HeadAppender<'a> {
     pub(crate) fn new(head: &'a Head, wal: Option<&'a Wal>) -> Self {
+        // Scrapes and remote-write batches repeat their size, so the last commit's is a good
+        // guess; it saves the reallocations (and copies) of growing from empty.
+        let expected = head.recent_batch_len.load(Ordering::Relaxed);
         Self {
             head,
             wal,
-            pending: Vec::new(),
+            pending: Vec::with_capacity(expected),
             unlogged: Vec::new(),
             unlogged_refs: HashSet::new(),
+            bounds: None,
             series_buf: Vec::new(),
             samples_buf: Vec::new(),
-            wal_samples: Vec::new(),
         }
     }
 
@@ -64,8 +74,8 @@ impl<'a> HeadAppender<'a> {
             });
         }
         loop {
-            let (series, _) = self.head.get_or_create(labels)?;
-            match self.add(series, t, v) {
+            let (r, _) = self.head.get_or_create(labels)?;
+            match self.add(r, t, v) {
                 // Truncation removed the series between the lookup and the lock: look again,
                 // which creates it afresh.
                 Err(Error::UnknownSeriesRef(_)) => continue,
@@ -78,74 +88,79 @@ impl<'a> HeadAppender<'a> {
     /// Fails with [`Error::UnknownSeriesRef`] when the head no longer has it (then append by
     /// labels again).
     pub fn append_ref(&mut self, r: SeriesRef, t: i64, v: f64) -> Result<SeriesRef> {
-        let series = self.head.series(r.0).ok_or(Error::UnknownSeriesRef(r.0))?;
-        self.add(series, t, v)
+        self.add(r.0, t, v)
     }
 
-    fn add(&mut self, series: Arc<MemSeries>, t: i64, v: f64) -> Result<SeriesRef> {
-        let (in_order_min, ooo_min) = self.bounds();
-        let mut st = series.state.lock();
-        if st.removed {
-            return Err(Error::UnknownSeriesRef(series.series_ref));
-        }
-        let kind = st
-            .appendable_pending(t, v, ooo_min)
-            .map_err(|refusal| match refusal {
-                Refusal::OutOfOrder if t < in_order_min && ooo_min.is_none_or(|m| t < m) => {
-                    Error::OutOfBounds {
+    fn add(&mut self, r: u64, t: i64, v: f64) -> Result<SeriesRef> {
+        let bounds = self.bounds();
+        let outcome = self
+            .head
+            .with_series(r, |series| {
+                let st = &mut series.state;
+                let kind = st
+                    .appendable_pending(t, v, bounds.ooo_min)
+                    .map_err(|refusal| refusal_error(refusal, bounds, &series.labels, t))?;
+                if kind == Appendability::InOrder && t < bounds.in_order_min {
+                    return Err(Error::OutOfBounds {
                         series: series.labels.clone(),
                         t,
-                        min_valid: in_order_min,
-                    }
+                        min_valid: bounds.in_order_min,
+                    });
                 }
-                Refusal::OutOfOrder => Error::OutOfOrder {
-                    series: series.labels.clone(),
-                    t,
-                },
-                Refusal::DuplicateDifferentValue => Error::DuplicateSampleForTimestamp {
-                    series: series.labels.clone(),
-                    t,
-                },
-            })?;
-        if kind == Appendability::InOrder && t < in_order_min {
-            return Err(Error::OutOfBounds {
-                series: series.labels.clone(),
-                t,
-                min_valid: in_order_min,
+                if kind == Appendability::Duplicate {
+                    return Ok(None);
+                }
+                if kind == Appendability::InOrder {
+                    st.pending_max_t = st.pending_max_t.max(t);
+                }
+                st.pending += 1;
+                Ok(Some((!st.wal_logged).then(|| series.labels.clone())))
+            })
+            .ok_or(Error::UnknownSeriesRef(r))??;
+        let Some(unlogged_labels) = outcome else {
+            return Ok(SeriesRef(r));
+        };
+        if let Some(labels) = unlogged_labels
+            && self.unlogged_refs.insert(r)
+        {
+            self.unlogged.push(RefSeries {
+                series_ref: r,
+                labels,
             });
         }
-        let r = SeriesRef(series.series_ref);
-        if kind == Appendability::Duplicate {
-            return Ok(r);
-        }
-        if kind == Appendability::InOrder {
-            st.pending_last = Some(Sample::new(t, v));
-        }
-        st.pending += 1;
-        let log_series = !st.wal_logged;
-        drop(st);
-        if log_series && self.unlogged_refs.insert(series.series_ref) {
-            self.unlogged.push(series.clone());
-        }
-        self.pending.push(Pending { series, t, v });
-        Ok(r)
+        self.pending.push(RefSample {
+            series_ref: r,
+            t,
+            v,
+        });
+        Ok(SeriesRef(r))
     }
 
-    /// The oldest time an in-order sample may have, and the oldest an out-of-order one may have
-    /// (`None` when the out-of-order window is off). Like Prometheus, in-order appends may reach
-    /// back half a chunk range from the head's newest sample.
-    fn bounds(&self) -> (i64, Option<i64>) {
+    /// The oldest time an in-order sample may have, and the oldest an out-of-order one may have.
+    /// Like Prometheus, in-order appends may reach back half a chunk range from the head's newest
+    /// sample. Taken once per appender, as Prometheus does, so the shared atomics are not read
+    /// per sample; commit checks each sample again.
+    fn bounds(&mut self) -> Bounds {
+        if let Some(b) = self.bounds {
+            return b;
+        }
         let min_valid = self.head.min_valid_time();
-        let Some(max) = self.head.max_time() else {
-            return (min_valid, self.head.opts.ooo_window.map(|_| min_valid));
+        let b = match self.head.max_time() {
+            None => Bounds {
+                in_order_min: min_valid,
+                ooo_min: self.head.opts.ooo_window.map(|_| min_valid),
+            },
+            Some(max) => Bounds {
+                in_order_min: min_valid.max(max.saturating_sub(self.head.opts.chunk_range / 2)),
+                ooo_min: self
+                    .head
+                    .opts
+                    .ooo_window
+                    .map(|w| min_valid.max(max.saturating_sub(w))),
+            },
         };
-        let in_order = min_valid.max(max.saturating_sub(self.head.opts.chunk_range / 2));
-        let ooo = self
-            .head
-            .opts
-            .ooo_window
-            .map(|w| min_valid.max(max.saturating_sub(w)));
-        (in_order, ooo)
+        self.bounds = Some(b);
+        b
     }
 
     /// Number of samples buffered.
@@ -162,14 +177,19 @@ impl<'a> HeadAppender<'a> {
     /// nothing is applied and the error is returned.
     pub fn commit(mut self) -> Result<()> {
         self.log_to_wal()?;
+        self.head.recent_batch_len.store(
+            self.pending.len().min(MAX_RESERVED_BATCH),
+            Ordering::Relaxed,
+        );
         for s in &self.unlogged {
-            s.state.lock().wal_logged = true;
+            self.head
+                .with_series(s.series_ref, |series| series.state.wal_logged = true);
         }
         let pending = std::mem::take(&mut self.pending);
         let mut first_err = None;
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for p in pending {
-            match self.apply(&p) {
+        for p in &pending {
+            match self.apply(p) {
                 Ok(true) => {
                     lo = lo.min(p.t);
                     hi = hi.max(p.t);
@@ -191,25 +211,10 @@ impl<'a> HeadAppender<'a> {
         self.series_buf.clear();
         self.samples_buf.clear();
         if !self.unlogged.is_empty() {
-            let defs: Vec<RefSeries> = self
-                .unlogged
-                .iter()
-                .map(|s| RefSeries {
-                    series_ref: s.series_ref,
-                    labels: s.labels.clone(),
-                })
-                .collect();
-            wal::encode_series(&defs, &mut self.series_buf);
+            wal::encode_series(&self.unlogged, &mut self.series_buf);
         }
         if !self.pending.is_empty() {
-            self.wal_samples.clear();
-            self.wal_samples
-                .extend(self.pending.iter().map(|p| RefSample {
-                    series_ref: p.series.series_ref,
-                    t: p.t,
-                    v: p.v,
-                }));
-            wal::encode_samples(&self.wal_samples, &mut self.samples_buf);
+            wal::encode_samples(&self.pending, &mut self.samples_buf);
         }
         match (self.series_buf.is_empty(), self.samples_buf.is_empty()) {
             (true, true) => Ok(()),
@@ -221,26 +226,25 @@ impl<'a> HeadAppender<'a> {
 
     /// Applies one committed sample; true when it was stored. A sample that became unappendable
     /// since `append` (another appender committed a newer one first) is dropped, as Prometheus
-    /// does.
-    fn apply(&self, p: &Pending) -> Result<bool> {
+    /// does. The series cannot have left the head: its pending count kept truncation away.
+    fn apply(&self, p: &RefSample) -> Result<bool> {
         let head = self.head;
-        let mut st = p.series.state.lock();
-        st.pending = st.pending.saturating_sub(1);
-        if st.pending == 0 {
-            st.pending_last = None;
-        }
         let ooo_min = head.opts.ooo_window.map(|_| head.min_valid_time());
-        match st.appendable(p.t, p.v, ooo_min) {
-            Ok(Appendability::InOrder) => {
-                if let Some(cut) = st.append_in_order(p.t, p.v, head.opts.chunk_range) {
-                    let st = &mut *st;
-                    head.persist_cut_chunk(p.series.series_ref, &mut st.mmapped, cut)?;
+        let applied = head.with_series(p.series_ref, |series| {
+            let st = &mut series.state;
+            release_one(st);
+            match st.appendable(p.t, p.v, ooo_min) {
+                Ok(Appendability::InOrder) => {
+                    if let Some(cut) = st.append_in_order(p.t, p.v, head.opts.chunk_range) {
+                        head.persist_cut_chunk(series.series_ref, &mut st.mmapped, cut)?;
+                    }
                 }
+                Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(p.t, p.v)),
+                Ok(Appendability::Duplicate) | Err(_) => return Ok(false),
             }
-            Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(p.t, p.v)),
-            Ok(Appendability::Duplicate) | Err(_) => return Ok(false),
-        }
-        Ok(true)
+            Ok(true)
+        });
+        applied.unwrap_or(Ok(false))
     }
 
     /// Discards the buffered samples.
@@ -250,12 +254,38 @@ impl<'a> HeadAppender<'a> {
 
     fn release(&mut self) {
         for p in self.pending.drain(..) {
-            let mut st = p.series.state.lock();
-            st.pending = st.pending.saturating_sub(1);
-            if st.pending == 0 {
-                st.pending_last = None;
+            self.head
+                .with_series(p.series_ref, |series| release_one(&mut series.state));
+        }
+    }
+}
+
+/// Forgets one of an appender's uncommitted samples of a series.
+fn release_one(st: &mut SeriesState) {
+    st.pending = st.pending.saturating_sub(1);
+    if st.pending == 0 {
+        st.pending_max_t = i64::MIN;
+    }
+}
+
+/// The error for a refused sample, naming the series.
+fn refusal_error(refusal: Refusal, bounds: Bounds, labels: &Labels, t: i64) -> Error {
+    match refusal {
+        Refusal::OutOfOrder if t < bounds.in_order_min && bounds.ooo_min.is_none_or(|m| t < m) => {
+            Error::OutOfBounds {
+                series: labels.clone(),
+                t,
+                min_valid: bounds.in_order_min,
             }
         }
+        Refusal::OutOfOrder => Error::OutOfOrder {
+            series: labels.clone(),
+            t,
+        },
+        Refusal::DuplicateDifferentValue => Error::DuplicateSampleForTimestamp {
+            series: labels.clone(),
+            t,
+        },
     }
 }
 

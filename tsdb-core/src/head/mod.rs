@@ -5,10 +5,11 @@
 //! different series rarely contend) to find or create a series from its labels. Postings (label
 //! pair → series) live in one `RwLock<MemPostings>`, written only when series come and go.
 //!
-//! Lock order, to stay deadlock-free: hash stripe → table slot → postings; a series' own state
-//! mutex is never held while taking any of these.
+//! Lock order, to stay deadlock-free: hash stripe → table slot (which is also the series lock) →
+//! postings.
 
 mod append;
+pub(crate) mod chunk_list;
 pub(crate) mod postings;
 mod read;
 mod readers;
@@ -19,7 +20,7 @@ mod table;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 use model::Labels;
 use parking_lot::RwLock;
@@ -33,43 +34,48 @@ use crate::block::tombstones::{Interval, Tombstones};
 use crate::chunk_files::HeadChunkFiles;
 use crate::error::{Error, Result};
 use crate::postings::PostingsIndex;
+use chunk_list::ChunkList;
 use postings::MemPostings;
 use series::{MemSeries, MmappedChunk, OpenChunk};
 use table::SeriesTable;
 
 pub(crate) use readers::{ReaderGate, ReaderGuard};
 
-const STRIPES: usize = 1 << 12;
+/// Label-hash stripes. Only lookups by labels (new series, appends without a reference) take
+/// them; more stripes cost memory (an empty map each) for little less contention.
+const STRIPES: usize = 1 << 10;
 const STRIPE_MASK: u64 = (STRIPES as u64) - 1;
 
-/// The series sharing one label hash: almost always exactly one, kept inline to save a heap
-/// allocation per series.
+/// References of the series sharing one label hash: almost always exactly one, kept inline to
+/// save a heap allocation per series. Labels are compared through the series table.
 enum HashBucket {
-    One(Arc<MemSeries>),
-    Many(Vec<Arc<MemSeries>>),
+    One(u32),
+    /// Boxed slice, not `Vec`: keeps every bucket at 16 bytes; collisions are rare enough that
+    /// reallocating on each change costs nothing.
+    Many(Box<[u32]>),
 }
 
 impl HashBucket {
-    fn find(&self, labels: &Labels) -> Option<&Arc<MemSeries>> {
+    fn refs(&self) -> &[u32] {
         match self {
-            HashBucket::One(s) => (s.labels == *labels).then_some(s),
-            HashBucket::Many(v) => v.iter().find(|s| s.labels == *labels),
+            HashBucket::One(r) => std::slice::from_ref(r),
+            HashBucket::Many(v) => v,
         }
     }
 
-    fn push(&mut self, series: Arc<MemSeries>) {
+    fn push(&mut self, r: u32) {
         match self {
-            HashBucket::One(first) => *self = HashBucket::Many(vec![first.clone(), series]),
-            HashBucket::Many(v) => v.push(series),
+            HashBucket::One(first) => *self = HashBucket::Many(Box::new([*first, r])),
+            HashBucket::Many(v) => *v = v.iter().copied().chain([r]).collect(),
         }
     }
 
-    /// Removes `series`; true when the bucket is now empty.
-    fn remove(&mut self, series: &Arc<MemSeries>) -> bool {
+    /// Removes `r`; true when the bucket is now empty.
+    fn remove(&mut self, r: u32) -> bool {
         match self {
-            HashBucket::One(s) => Arc::ptr_eq(s, series),
+            HashBucket::One(first) => *first == r,
             HashBucket::Many(v) => {
-                v.retain(|s| !Arc::ptr_eq(s, series));
+                *v = v.iter().copied().filter(|x| *x != r).collect();
                 v.is_empty()
             }
         }
@@ -128,6 +134,9 @@ pub(crate) struct Head {
     postings: RwLock<MemPostings>,
     next_ref: AtomicU64,
     num_series: AtomicU64,
+    /// Samples in the most recent commit, capped: new appenders reserve that much up front
+    /// instead of growing their buffer by doubling (see `HeadAppender::new`).
+    pub(crate) recent_batch_len: AtomicUsize,
     /// Oldest and newest sample time accepted into the head (`i64::MAX`/`i64::MIN` when empty).
     min_time: AtomicI64,
     max_time: AtomicI64,
@@ -153,6 +162,7 @@ impl Head {
             postings: RwLock::default(),
             next_ref: AtomicU64::new(1),
             num_series: AtomicU64::new(0),
+            recent_batch_len: AtomicUsize::new(0),
             min_time: AtomicI64::new(i64::MAX),
             max_time: AtomicI64::new(i64::MIN),
             min_valid_time: AtomicI64::new(min_valid_time),
@@ -162,39 +172,54 @@ impl Head {
         })
     }
 
-    /// The series with reference `r`.
-    pub fn series(&self, r: u64) -> Option<Arc<MemSeries>> {
-        self.table.get(r)
+    /// Runs `f` on the series with reference `r` under its lock; `None` when the head has no
+    /// such series. `f` must not take head locks.
+    pub fn with_series<R>(&self, r: u64, f: impl FnOnce(&mut MemSeries) -> R) -> Option<R> {
+        self.table.with(r, f)
     }
 
-    /// The series with these labels, if the head has it.
-    pub fn find(&self, labels: &Labels, hash: u64) -> Option<Arc<MemSeries>> {
+    /// True when the head has a series with reference `r`.
+    pub fn has_series(&self, r: u64) -> bool {
+        self.table.with(r, |_| ()).is_some()
+    }
+
+    /// The reference of the series with these labels, if the head has it.
+    fn find(&self, labels: &Labels, hash: u64) -> Option<u64> {
         let stripe = self.series_by_hash[(hash & STRIPE_MASK) as usize].read();
-        stripe.get(&hash)?.find(labels).cloned()
+        self.find_in(stripe.get(&hash)?, labels)
     }
 
-    /// The series with these labels, created (with a fresh reference) if missing. The bool is true
-    /// when it was created.
-    pub fn get_or_create(&self, labels: &Labels) -> Result<(Arc<MemSeries>, bool)> {
+    fn find_in(&self, bucket: &HashBucket, labels: &Labels) -> Option<u64> {
+        bucket
+            .refs()
+            .iter()
+            .map(|&r| u64::from(r))
+            .find(|&r| self.table.with(r, |s| s.labels == *labels).unwrap_or(false))
+    }
+
+    /// The reference of the series with these labels, created (with a fresh reference) if
+    /// missing. The bool is true when it was created.
+    pub fn get_or_create(&self, labels: &Labels) -> Result<(u64, bool)> {
         let hash = labels.stable_hash();
-        if let Some(s) = self.find(labels, hash) {
-            return Ok((s, false));
+        if let Some(r) = self.find(labels, hash) {
+            return Ok((r, false));
         }
         let r = self.next_ref.fetch_add(1, Ordering::Relaxed);
         self.insert(r, labels.clone(), hash)
     }
 
-    /// Inserts a series with a known reference (WAL replay), unless one with these labels exists.
-    pub fn get_or_create_with_ref(&self, r: u64, labels: Labels) -> Result<(Arc<MemSeries>, bool)> {
+    /// Inserts a series with a known reference (WAL replay), unless one with these labels exists;
+    /// returns the reference of the series holding these labels.
+    pub fn get_or_create_with_ref(&self, r: u64, labels: Labels) -> Result<(u64, bool)> {
         let hash = labels.stable_hash();
-        if let Some(s) = self.find(&labels, hash) {
-            return Ok((s, false));
+        if let Some(found) = self.find(&labels, hash) {
+            return Ok((found, false));
         }
         self.next_ref.fetch_max(r + 1, Ordering::Relaxed);
         self.insert(r, labels, hash)
     }
 
-    fn insert(&self, r: u64, labels: Labels, hash: u64) -> Result<(Arc<MemSeries>, bool)> {
+    fn insert(&self, r: u64, labels: Labels, hash: u64) -> Result<(u64, bool)> {
         let r32 = u32::try_from(r).map_err(|_| Error::InvalidOption {
             name: "head series references",
             reason: "the head has created 2^32 series since it started; restart to compact them"
@@ -202,21 +227,20 @@ impl Head {
         })?;
         let mut by_hash = self.series_by_hash[(hash & STRIPE_MASK) as usize].write();
         // Another appender may have created it since our read-locked lookup.
-        if let Some(s) = by_hash.get(&hash).and_then(|b| b.find(&labels)) {
-            return Ok((s.clone(), false));
+        if let Some(found) = by_hash.get(&hash).and_then(|b| self.find_in(b, &labels)) {
+            return Ok((found, false));
         }
-        let series = Arc::new(MemSeries::new(r, labels));
         match by_hash.get_mut(&hash) {
-            Some(bucket) => bucket.push(series.clone()),
+            Some(bucket) => bucket.push(r32),
             None => {
-                by_hash.insert(hash, HashBucket::One(series.clone()));
+                by_hash.insert(hash, HashBucket::One(r32));
             }
         }
-        self.table.insert(series.clone());
-        self.postings.write().add(r32, &series.labels);
+        self.postings.write().add(r32, &labels);
+        self.table.insert(MemSeries::new(r, labels));
         drop(by_hash);
         self.num_series.fetch_add(1, Ordering::Relaxed);
-        Ok((series, true))
+        Ok((r, true))
     }
 
     /// Number of series in the head.
@@ -258,20 +282,21 @@ impl Head {
     pub(crate) fn persist_cut_chunk(
         &self,
         series_ref: u64,
-        mmapped: &mut Vec<MmappedChunk>,
+        mmapped: &mut ChunkList,
         cut: OpenChunk,
     ) -> Result<()> {
+        let (mint, maxt) = (cut.mint(), cut.maxt());
         let chunk_ref = self.chunk_files.write(
             series_ref,
-            cut.mint,
-            cut.maxt,
+            mint,
+            maxt,
             crate::chunk::ENCODING_XOR,
             cut.chunk.bytes(),
         )?;
         mmapped.push(MmappedChunk {
             chunk_ref,
-            mint: cut.mint,
-            maxt: cut.maxt,
+            mint,
+            maxt,
         });
         Ok(())
     }
@@ -289,25 +314,22 @@ impl Head {
         let mut removed = Vec::new();
         let mut new_min = i64::MAX;
         for r in self.all_refs() {
-            let Some(series) = self.series(u64::from(r)) else {
-                continue;
-            };
-            let mut st = series.state.lock();
-            st.mmapped.retain(|c| c.maxt >= mint);
-            if st.open.as_ref().is_some_and(|o| o.maxt < mint) {
-                st.open = None;
-            }
-            st.ooo.retain(|s| s.t >= mint);
-            if let Some(t) = st.min_time() {
-                new_min = new_min.min(t);
-            }
-            let gone = st.is_empty() && st.pending == 0;
-            // Marked under the lock: an appender that found the series before its removal sees
-            // the mark when it locks, and goes back to the maps instead of writing to an orphan.
-            st.removed = gone;
-            drop(st);
-            if gone {
-                self.remove(&series);
+            // Decided and taken out under the series lock: an appender that looks the series up
+            // afterwards finds it gone and goes back to the maps instead of writing to an orphan.
+            let taken = self.table.remove_unless(u64::from(r), |series| {
+                let st = &mut series.state;
+                st.mmapped.retain_from(mint);
+                if st.open.as_ref().is_some_and(|o| o.maxt() < mint) {
+                    st.open = None;
+                }
+                st.ooo.retain_from(mint);
+                if let Some(t) = st.min_time() {
+                    new_min = new_min.min(t);
+                }
+                !st.is_empty() || st.pending > 0
+            });
+            if let Some(series) = taken {
+                self.forget(r, &series.labels);
                 removed.push(series.series_ref);
             }
         }
@@ -326,17 +348,14 @@ impl Head {
         Ok(removed)
     }
 
-    fn remove(&self, series: &Arc<MemSeries>) {
-        let hash = series.labels.stable_hash();
+    /// Drops a series already taken out of the table from the hash map and the postings.
+    fn forget(&self, r: u32, labels: &Labels) {
+        let hash = labels.stable_hash();
         let mut by_hash = self.series_by_hash[(hash & STRIPE_MASK) as usize].write();
-        if by_hash.get_mut(&hash).is_some_and(|b| b.remove(series)) {
+        if by_hash.get_mut(&hash).is_some_and(|b| b.remove(r)) {
             by_hash.remove(&hash);
         }
-        let r = series.series_ref;
-        self.table.remove(r);
-        if let Ok(r32) = u32::try_from(r) {
-            self.postings.write().remove(r32, &series.labels);
-        }
+        self.postings.write().remove(r, labels);
         drop(by_hash);
         self.num_series.fetch_sub(1, Ordering::Relaxed);
     }

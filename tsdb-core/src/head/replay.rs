@@ -3,12 +3,12 @@
 //! chunks, and deletions.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use model::Sample;
 
 use super::Head;
-use super::series::{Appendability, MemSeries, MmappedChunk};
+use super::chunk_list::ChunkList;
+use super::series::{Appendability, MmappedChunk};
 use crate::block::tombstones::Interval;
 use crate::chunk::XorIter;
 use crate::error::Result;
@@ -19,9 +19,10 @@ pub(crate) struct ReplayState<'h> {
     head: &'h Head,
     /// Full chunks found in the head chunk files, by series, waiting for the series definition.
     mmapped: HashMap<u64, Vec<MmappedChunk>>,
-    /// Series by reference, dense: references are counters, so a vector beats a map here.
-    by_ref: Vec<Option<Arc<MemSeries>>>,
-    sparse: HashMap<u64, Arc<MemSeries>>,
+    /// WAL series reference → head series reference, dense: references are counters, so a
+    /// vector beats a map here. They differ only when two references named the same labels.
+    by_ref: Vec<Option<u64>>,
+    sparse: HashMap<u64, u64>,
     /// Samples for references no series record defined (dropped, counted).
     pub unknown_refs: u64,
     /// Samples replayed.
@@ -62,21 +63,22 @@ impl ReplayState<'_> {
     /// Applies series definitions.
     pub fn series(&mut self, defs: &[RefSeries]) -> Result<()> {
         for d in defs {
-            let (series, created) = self
+            let (r, created) = self
                 .head
                 .get_or_create_with_ref(d.series_ref, d.labels.clone())?;
             if created {
-                self.attach_chunks(&series)?;
+                self.attach_chunks(r)?;
             }
-            series.state.lock().wal_logged = true;
+            self.head
+                .with_series(r, |series| series.state.wal_logged = true);
             // A second definition of the same labels under another reference (possible when two
             // appenders raced) maps that reference to the same series.
-            self.remember(d.series_ref, series);
+            self.remember(d.series_ref, r);
         }
         Ok(())
     }
 
-    fn remember(&mut self, r: u64, series: Arc<MemSeries>) {
+    fn remember(&mut self, r: u64, series: u64) {
         if r < DENSE_LIMIT {
             let i = r as usize;
             if self.by_ref.len() <= i {
@@ -90,28 +92,29 @@ impl ReplayState<'_> {
         }
     }
 
-    fn lookup(&self, r: u64) -> Option<&Arc<MemSeries>> {
+    fn lookup(&self, r: u64) -> Option<u64> {
         if r < DENSE_LIMIT {
-            self.by_ref.get(r as usize)?.as_ref()
+            *self.by_ref.get(r as usize)?
         } else {
-            self.sparse.get(&r)
+            self.sparse.get(&r).copied()
         }
     }
 
     /// Gives a new series its chunks from the head chunk files, and its newest sample.
-    fn attach_chunks(&mut self, series: &MemSeries) -> Result<()> {
-        let Some(chunks) = self.mmapped.remove(&series.series_ref) else {
+    fn attach_chunks(&mut self, r: u64) -> Result<()> {
+        let Some(chunks) = self.mmapped.remove(&r) else {
             return Ok(());
         };
         let last = match chunks.last() {
             Some(c) => last_sample(self.head, c)?,
             None => None,
         };
-        let mut st = series.state.lock();
-        st.mmapped = chunks;
-        st.last = last;
-        drop(st);
-        if let (Some(min), Some(l)) = (series.state.lock().min_time(), last) {
+        let min = self.head.with_series(r, |series| {
+            series.state.mmapped = ChunkList::from_chunks(chunks);
+            series.state.last = last;
+            series.state.min_time()
+        });
+        if let (Some(Some(min)), Some(l)) = (min, last) {
             self.head.observe_range(min, l.t);
         }
         Ok(())
@@ -122,31 +125,41 @@ impl ReplayState<'_> {
         let head = self.head;
         let min_valid = head.min_valid_time();
         let ooo_min = head.opts.ooo_window.map(|_| min_valid);
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for s in samples {
-            let Some(series) = self.lookup(s.series_ref) else {
+            let Some(r) = self.lookup(s.series_ref) else {
                 self.unknown_refs += 1;
                 continue;
             };
             if s.t < min_valid {
                 continue;
             }
-            let mut st = series.state.lock();
-            if st.mmapped.last().is_some_and(|c| s.t <= c.maxt) && st.open.is_none() {
-                continue;
-            }
-            match st.appendable(s.t, s.v, ooo_min) {
-                Ok(Appendability::InOrder) => {
-                    if let Some(cut) = st.append_in_order(s.t, s.v, head.opts.chunk_range) {
-                        let st = &mut *st;
-                        head.persist_cut_chunk(series.series_ref, &mut st.mmapped, cut)?;
-                    }
+            let stored = head.with_series(r, |series| -> Result<bool> {
+                let st = &mut series.state;
+                // Until the first sample past them, `last` is the newest sample of the full
+                // chunks (set by `attach_chunks`); samples up to it are already in those chunks.
+                if st.open.is_none() && st.last.is_some_and(|l| s.t <= l.t) {
+                    return Ok(false);
                 }
-                Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(s.t, s.v)),
-                Ok(Appendability::Duplicate) | Err(_) => continue,
+                match st.appendable(s.t, s.v, ooo_min) {
+                    Ok(Appendability::InOrder) => {
+                        if let Some(cut) = st.append_in_order(s.t, s.v, head.opts.chunk_range) {
+                            head.persist_cut_chunk(series.series_ref, &mut st.mmapped, cut)?;
+                        }
+                    }
+                    Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(s.t, s.v)),
+                    Ok(Appendability::Duplicate) | Err(_) => return Ok(false),
+                }
+                Ok(true)
+            });
+            if stored.transpose()? == Some(true) {
+                lo = lo.min(s.t);
+                hi = hi.max(s.t);
+                self.samples += 1;
             }
-            drop(st);
-            head.observe_range(s.t, s.t);
-            self.samples += 1;
+        }
+        if lo <= hi {
+            head.observe_range(lo, hi);
         }
         Ok(())
     }
@@ -154,9 +167,9 @@ impl ReplayState<'_> {
     /// Applies deletions.
     pub fn tombstones(&mut self, stones: &[RefTombstone]) {
         for t in stones {
-            if let Some(s) = self.lookup(t.series_ref) {
+            if let Some(r) = self.lookup(t.series_ref) {
                 self.head.add_deleted(
-                    s.series_ref,
+                    r,
                     Interval {
                         mint: t.mint,
                         maxt: t.maxt,

@@ -13,7 +13,6 @@ use model::{Labels, Matcher, SeriesQuerier, SeriesSet, StorageError};
 
 use crate::block::reader::Block;
 use crate::error::Result;
-use crate::head::series::MemSeries;
 use crate::head::{Head, ReaderGuard};
 use crate::index::ChunkMeta;
 use crate::postings::postings_for_matchers;
@@ -36,7 +35,8 @@ enum Source {
         chunks: Vec<ChunkMeta>,
         series_ref: u64,
     },
-    Head(Arc<MemSeries>),
+    /// A head series, by reference.
+    Head(u64),
 }
 
 impl Querier {
@@ -96,10 +96,9 @@ impl Querier {
         }
         if let Some(head) = &self.head {
             for r in postings_for_matchers(&**head, matchers)? {
-                if let Some(s) = head.series(u64::from(r))
-                    && head.series_overlaps(&s, self.mint, self.maxt)
-                {
-                    found.push((s.labels.clone(), Source::Head(s)));
+                let r = u64::from(r);
+                if let Some(labels) = head.labels_if_overlaps(r, self.mint, self.maxt) {
+                    found.push((labels, Source::Head(r)));
                 }
             }
         }
@@ -129,12 +128,15 @@ impl Querier {
                     };
                     out.add_block_chunks(b, &chunks, series_ref)?;
                 }
-                Source::Head(s) => {
-                    if let Some(head) = &self.head {
-                        let h = head.series_chunks(&s, self.mint, self.maxt)?;
+                Source::Head(r) => {
+                    // A series truncated away since `select` has moved to a block this querier
+                    // does not see; like Prometheus, the querier shows what it was opened on.
+                    if let Some(head) = &self.head
+                        && let Some(h) = head.series_chunks(r, self.mint, self.maxt)?
+                    {
                         out.chunks.extend(h.chunks);
                         out.loose.extend(h.ooo);
-                        out.add_deleted(head.deleted(s.series_ref));
+                        out.add_deleted(head.deleted(r));
                     }
                 }
             }
