@@ -78,13 +78,14 @@ struct WriteReport {
     peak_rss_bytes: u64,
     /// Resident memory after ingest minus before opening the database, per series.
     rss_bytes_per_series: f64,
-    /// Resident anonymous memory (heap) grown by the head, per series, minus the label strings.
-    /// Includes what the C allocator keeps cached after compaction frees memory.
+    /// Resident anonymous memory (heap) grown during the run, per series. The label strings are
+    /// not in it: the head shares them with the label sets the workload loaded before the
+    /// measurement started. Includes what the C allocator keeps cached or fragmented.
     head_heap_bytes_per_series_beyond_labels: f64,
-    /// Heap bytes the engine holds allocated after ingest (counted by the allocator, so
-    /// nothing cached or fragmented is included), per series, minus the label strings: the
-    /// head's own memory.
+    /// Heap bytes the engine holds allocated after ingest (counted by the allocator, so nothing
+    /// cached or fragmented is included), per series; label strings excluded as above.
     head_live_bytes_per_series_beyond_labels: f64,
+    /// Label name and value bytes per series, for reference.
     label_bytes_per_series: f64,
 }
 
@@ -169,14 +170,11 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
         blocks: metas.len(),
         peak_rss_bytes: peak,
         rss_bytes_per_series: after_ingest.rss.saturating_sub(before.rss) as f64 / n,
-        head_heap_bytes_per_series_beyond_labels: (after_ingest
+        head_heap_bytes_per_series_beyond_labels: after_ingest
             .rss_anon
-            .saturating_sub(before.rss_anon)
-            as f64
-            - label_bytes)
+            .saturating_sub(before.rss_anon) as f64
             / n,
-        head_live_bytes_per_series_beyond_labels: (live_after.saturating_sub(live_before) as f64
-            - label_bytes)
+        head_live_bytes_per_series_beyond_labels: live_after.saturating_sub(live_before) as f64
             / n,
         label_bytes_per_series: label_bytes / n,
     };
