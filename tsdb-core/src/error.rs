@@ -79,6 +79,10 @@ pub enum Error {
     /// The database is closed.
     #[error("database is closed")]
     Closed,
+    /// A storage-layer failure of a kind the variants above do not describe (storage-io's
+    /// errors of the kinds above arrive as those variants).
+    #[error(transparent)]
+    Storage(storage_io::Error),
     /// A parse error in an exposition file being imported.
     #[error("{path}:{line}: {reason}")]
     Parse {
@@ -108,5 +112,58 @@ impl Error {
             offset,
             reason: reason.into(),
         }
+    }
+}
+
+/// storage-io's errors keep their meaning and their messages: an I/O error, corruption, an
+/// invalid option, a poisoned WAL writer and a closed WAL become the variants of the same name
+/// (a closed WAL means a closed database).
+impl From<storage_io::Error> for Error {
+    fn from(e: storage_io::Error) -> Self {
+        use storage_io::Error as S;
+        match e {
+            S::Io { op, path, source } => Error::Io { op, path, source },
+            S::Corruption {
+                path,
+                offset,
+                reason,
+            } => Error::Corruption {
+                path,
+                offset,
+                reason,
+            },
+            S::Poisoned(reason) => Error::Poisoned(reason),
+            S::Closed => Error::Closed,
+            S::InvalidOption { name, reason } => Error::InvalidOption { name, reason },
+            other => Error::Storage(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_errors_keep_kind_and_message() {
+        let cases = [
+            storage_io::Error::io("fsync", "/d/wal/00000001", std::io::Error::other("disk")),
+            storage_io::Error::corruption("/d/wal/checkpoint.00000002", 7, "CRC mismatch"),
+            storage_io::Error::Poisoned("fsync /d/wal/00000001: disk".to_owned()),
+            storage_io::Error::InvalidOption {
+                name: "wal segment_size",
+                reason: "too small".to_owned(),
+            },
+        ];
+        for e in cases {
+            let msg = e.to_string();
+            let converted = Error::from(e);
+            assert_eq!(converted.to_string(), msg);
+            assert!(!matches!(converted, Error::Storage(_)), "{converted:?}");
+        }
+        assert!(matches!(
+            Error::from(storage_io::Error::Closed),
+            Error::Closed
+        ));
     }
 }

@@ -357,7 +357,7 @@ impl HeadChunkFiles {
             // A headerless file would later read as corruption and take newer files with it.
             drop(file);
             let _ = fs::remove_file(&path);
-            return Err(e);
+            return Err(e.into());
         }
         self.files.write().insert(seq, Arc::clone(file.view()));
         w.maxt.insert(seq, None);

@@ -159,10 +159,9 @@ fn put_str(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(s.as_bytes());
 }
 
-/// True when `tag` names a record kind this version can decode.
-pub(crate) fn is_known_tag(tag: u8) -> bool {
-    matches!(tag, TAG_SERIES | TAG_SAMPLES | TAG_TOMBSTONES)
-}
+/// The tags of every record kind this version can decode: the WAL writer refuses other records
+/// and replay treats them as damage (storage-io's `WalOptions::record_tags`).
+pub(crate) const RECORD_TAGS: &[u8] = &[TAG_SERIES, TAG_SAMPLES, TAG_TOMBSTONES];
 
 /// Reads the tag and the entry count, refusing counts the remaining bytes cannot hold so that a
 /// damaged count never turns into a huge allocation.
@@ -476,5 +475,15 @@ pub(crate) mod tests {
         // Labels out of order: "b" before "a".
         let unsorted = [TAG_SERIES, 1, 1, 2, 1, b'b', 1, b'x', 1, b'a', 1, b'y'];
         assert!(matches!(dec.decode(&unsorted), Err(RecordError::Labels(_))));
+    }
+
+    #[test]
+    fn record_tags_are_exactly_the_tags_the_decoder_knows() {
+        let mut dec = RecordDecoder::new();
+        for tag in 0..=u8::MAX {
+            // An empty record of kind `tag`: the tag and a zero count.
+            let known = !matches!(dec.decode(&[tag, 0]), Err(RecordError::UnknownTag(_)));
+            assert_eq!(known, RECORD_TAGS.contains(&tag), "tag {tag}");
+        }
     }
 }

@@ -1,16 +1,17 @@
-//! End-to-end tests of the WAL: write, reopen, damage, repair, checkpoint, poison.
+//! Tests of what the WAL is in tsdb-core: its records through storage-io's WAL (replay,
+//! decoding damage, checkpoint filtering) and its errors as tsdb-core's. storage-io tests the
+//! files themselves (framing, repair, group commit, poisoning, checkpoint replacement).
 
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use model::{Labels, STALE_NAN_BITS};
 use proptest::prelude::*;
+use storage_io::wal::{FailPoint, RepairReport, checkpoint_name, segment_name};
 
-use super::segment::{Frame, SegmentReader, checkpoint_name, segment_name};
-use super::writer::FailPoint;
 use super::*;
 use crate::error::Error;
 
@@ -129,18 +130,6 @@ fn write_batches(dir: &Path, n: u64, segment_size: u64, close: bool) -> Vec<Owne
     written
 }
 
-/// (segment, frame start, frame end) of every record on disk, in replay order.
-fn frame_map(dir: &Path) -> Vec<(u64, u64, u64)> {
-    let mut out = Vec::new();
-    for seg in super::segment::list_dir(dir).unwrap().segments {
-        let mut r = SegmentReader::open(&dir.join(segment_name(seg))).unwrap();
-        while let Frame::Record { offset, payload } = r.next_frame().unwrap() {
-            out.push((seg, offset, offset + 8 + payload.len() as u64));
-        }
-    }
-    out
-}
-
 #[test]
 fn records_replay_in_order_across_segments() {
     let dir = tempfile::tempdir().unwrap();
@@ -149,7 +138,7 @@ fn records_replay_in_order_across_segments() {
     assert_eq!(seen, written);
     assert_eq!(report.corruption, None);
     assert_eq!(report.records, written.len() as u64);
-    let (first, last) = wal.segment_range().unwrap();
+    let (first, last) = wal.segment_range();
     assert_eq!(first, 0);
     assert!(
         last >= 10,
@@ -166,142 +155,8 @@ fn records_replay_in_order_across_segments() {
     assert_eq!(wal.size_bytes(), on_disk);
 }
 
-#[test]
-fn concurrent_appenders_share_fsyncs_and_keep_their_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let wal_opts = WalOptions {
-        segment_size: 4096,
-        sync: SyncPolicy::Always,
-    };
-    let (wal, _) = Wal::open(dir.path(), wal_opts.clone()).unwrap();
-    std::thread::scope(|s| {
-        for th in 0..4u64 {
-            let wal = &wal;
-            s.spawn(move || {
-                for i in 0..25 {
-                    let rec = Owned::Samples(vec![RefSample {
-                        series_ref: th,
-                        t: i,
-                        v: 0.5,
-                    }]);
-                    log(wal, &[rec]);
-                }
-            });
-        }
-    });
-    wal.close().unwrap();
-    let (_, seen, _) = reopen(dir.path(), wal_opts);
-    assert_eq!(seen.len(), 100);
-    let mut next_t = [0i64; 4];
-    for rec in seen {
-        let Owned::Samples(s) = rec else {
-            panic!("unexpected {rec:?}")
-        };
-        let th = usize::try_from(s[0].series_ref).unwrap();
-        assert_eq!(
-            s[0].t, next_t[th],
-            "thread {th}'s records replay in its order"
-        );
-        next_t[th] += 1;
-    }
-}
-
-/// How a test damages the WAL.
-#[derive(Debug, Clone)]
-enum Damage {
-    /// Cut the last segment to this fraction of its length.
-    Truncate(f64),
-    /// Overwrite bytes at this fraction of the total WAL length.
-    Overwrite(f64, Vec<u8>),
-}
-
-fn damage() -> impl Strategy<Value = Damage> {
-    prop_oneof![
-        (0.0..1.0f64).prop_map(Damage::Truncate),
-        ((0.0..1.0f64), proptest::collection::vec(any::<u8>(), 1..4))
-            .prop_map(|(at, bytes)| Damage::Overwrite(at, bytes)),
-    ]
-}
-
-/// Applies `d` to the segments in `dir`; returns the first changed (segment, offset), if any.
-fn apply_damage(dir: &Path, d: &Damage) -> Option<(u64, u64)> {
-    let segs = super::segment::list_dir(dir).unwrap().segments;
-    let path = |s: u64| dir.join(segment_name(s));
-    match d {
-        Damage::Truncate(frac) => {
-            let last = *segs.last().unwrap();
-            let len = fs::metadata(path(last)).unwrap().len();
-            let at = (len as f64 * frac) as u64;
-            fs::OpenOptions::new()
-                .write(true)
-                .open(path(last))
-                .unwrap()
-                .set_len(at)
-                .unwrap();
-            (at < len).then_some((last, at))
-        }
-        Damage::Overwrite(frac, bytes) => {
-            let sizes: Vec<u64> = segs
-                .iter()
-                .map(|&s| fs::metadata(path(s)).unwrap().len())
-                .collect();
-            let mut at = (sizes.iter().sum::<u64>() as f64 * frac) as u64;
-            let (i, _) = sizes.iter().enumerate().find(|&(_, &n)| {
-                let here = at < n;
-                if !here {
-                    at -= n;
-                }
-                here
-            })?;
-            let mut data = fs::read(path(segs[i])).unwrap();
-            let start = usize::try_from(at).unwrap();
-            let mut first_change = None;
-            for (k, b) in bytes.iter().enumerate() {
-                if let Some(slot) = data.get_mut(start + k) {
-                    if *slot != *b && first_change.is_none() {
-                        first_change = Some((segs[i], (start + k) as u64));
-                    }
-                    *slot = *b;
-                }
-            }
-            fs::write(path(segs[i]), data).unwrap();
-            first_change
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(50))]
-
-    #[test]
-    fn damaged_wal_keeps_exactly_the_prefix_before_the_damage(d in damage()) {
-        let dir = tempfile::tempdir().unwrap();
-        let written = write_batches(dir.path(), 20, 1024, false);
-        let frames = frame_map(dir.path());
-        prop_assert_eq!(frames.len(), written.len());
-        let hit = apply_damage(dir.path(), &d);
-        // Records that end before the first changed byte must all survive; none after it may.
-        let keep = match hit {
-            None => frames.len(),
-            Some((seg, off)) => frames.iter().take_while(|&&(s, _, end)| s < seg || (s == seg && end <= off)).count(),
-        };
-        let (wal, seen, report) = reopen(dir.path(), opts(1024));
-        prop_assert_eq!(&seen[..], &written[..keep]);
-        if let (Some(c), Some(&(seg, start, _))) = (&report.corruption, frames.get(keep)) {
-            prop_assert_eq!((c.segment, c.offset), (seg, start));
-        } else {
-            // No damage found only when nothing was lost or the cut fell on a frame boundary.
-            prop_assert!(report.corruption.is_none());
-        }
-        let extra = batch(1000);
-        log(&wal, &extra);
-        drop(wal); // no fsyncs: the reopen reads the page cache
-        let (_, again, report) = reopen(dir.path(), opts(1024));
-        prop_assert_eq!(report.corruption, None);
-        let mut want = written[..keep].to_vec();
-        want.extend(extra);
-        prop_assert_eq!(again, want);
-    }
 
     #[test]
     fn fuzz_reader_never_panics(data in proptest::collection::vec(any::<u8>(), 0..256)) {
@@ -310,18 +165,38 @@ proptest! {
 
     #[test]
     fn fuzz_reader_on_damaged_valid_segments(cut in 0usize..400, flip in 0usize..400, bit in 0u8..8) {
-        let mut data = Vec::new();
-        for i in 0..4 {
-            for r in batch(i) {
-                super::segment::append_frame(&mut data, &r.encode());
-            }
-        }
+        let dir = tempfile::tempdir().unwrap();
+        write_batches(dir.path(), 4, 1 << 20, false);
+        let mut data = fs::read(dir.path().join(segment_name(0))).unwrap();
         if let Some(b) = data.get_mut(flip) {
             *b ^= 1 << bit;
         }
         data.truncate(cut.max(flip / 2));
         fuzz_wal_reader(&data);
     }
+}
+
+#[test]
+fn a_record_that_does_not_decode_is_damage_and_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), opts(1 << 20)).unwrap();
+    log(&wal, &batch(1));
+    // A known tag (samples) with a count the bytes cannot hold: the frame is intact, the record
+    // is not. The writer checks tags only, so it accepts it.
+    wal.log(&[&[2, 0xff, 0xff, 0xff, 0xff, 0x0f]]).unwrap();
+    log(&wal, &batch(2));
+    wal.close().unwrap();
+    let (_, seen, report) = reopen(dir.path(), opts(1 << 20));
+    assert_eq!(seen, batch(1));
+    let c = report.corruption.unwrap();
+    assert_eq!(c.segment, 0);
+    let first_batch: u64 = batch(1).iter().map(|r| 8 + r.encode().len() as u64).sum();
+    assert_eq!(c.offset, first_batch);
+    assert!(
+        c.reason.starts_with("undecodable record: count"),
+        "{}",
+        c.reason
+    );
 }
 
 /// The model of what a checkpoint keeps, written independently of `Filter`.
@@ -370,7 +245,7 @@ fn checkpoint_keeps_exactly_what_it_should() {
     let mint = 1_700_000_000_000 + 12 * 15_000;
     let stats = checkpoint(dir.path(), active - 1, keep, mint).unwrap();
     wal.truncate_before(active).unwrap();
-    assert_eq!(wal.segment_range(), Some((active, active)));
+    assert_eq!(wal.segment_range(), (active, active));
     let mut expected = model_checkpoint(&written, keep, mint);
     let count = |f: fn(&Owned) -> usize| expected.iter().map(f).sum::<usize>() as u64;
     assert_eq!(
@@ -426,51 +301,29 @@ fn checkpoint_keeps_exactly_what_it_should() {
 }
 
 #[test]
-fn leftover_checkpoints_are_ignored_and_removed() {
-    let dir = tempfile::tempdir().unwrap();
-    let (wal, _) = Wal::open(dir.path(), opts(200)).unwrap();
-    let mut written = Vec::new();
-    for i in 0..10 {
-        let b = batch(i);
-        log(&wal, &b);
-        written.extend(b);
-    }
-    let active = wal.next_segment().unwrap();
-    checkpoint(dir.path(), active - 1, |_| true, i64::MIN).unwrap();
-    wal.close().unwrap();
-    // A crash mid-checkpoint leaves a .tmp; a crash before deleting predecessors leaves those.
-    let tmp = dir
-        .path()
-        .join(format!("{}.tmp", checkpoint_name(active + 5)));
-    fs::write(&tmp, b"garbage that must never be read").unwrap();
-    let stale = dir.path().join(checkpoint_name(0));
-    fs::write(&stale, b"also garbage").unwrap();
-    // Segments the checkpoint covers are still there (no truncate_before): they must be skipped.
-    let (_, seen, report) = reopen(dir.path(), opts(200));
-    assert_eq!(seen, written);
-    assert_eq!(report.checkpoint, Some(active - 1));
-    let mut removed = report.removed_files.clone();
-    removed.sort();
-    let mut want: Vec<PathBuf> = vec![stale.clone(), tmp.clone()];
-    want.sort();
-    assert_eq!(removed, want);
-    assert!(!tmp.exists() && !stale.exists());
-}
-
-#[test]
-fn a_damaged_checkpoint_or_a_gap_stops_opening() {
+fn storage_errors_arrive_as_tsdb_errors() {
+    // A gap between segments: corruption naming the segment after the gap.
     let dir = tempfile::tempdir().unwrap();
     write_batches(dir.path(), 10, 200, false);
     fs::remove_file(dir.path().join(segment_name(2))).unwrap();
-    assert!(matches!(
-        Wal::open(dir.path(), opts(200)),
-        Err(Error::Corruption { .. })
-    ));
+    let err = Wal::open(dir.path(), opts(200)).unwrap_err();
+    assert!(
+        matches!(&err, Error::Corruption { path, .. } if *path == dir.path().join(segment_name(3))),
+        "{err}"
+    );
 
+    // A damaged checkpoint: corruption naming it.
     let dir = tempfile::tempdir().unwrap();
     write_batches(dir.path(), 10, 200, false);
     let (wal, _) = Wal::open(dir.path(), opts(200)).unwrap();
     let active = wal.next_segment().unwrap();
+    assert!(matches!(
+        checkpoint(dir.path(), active, |_| true, 0),
+        Err(Error::InvalidOption {
+            name: "checkpoint up_to_segment",
+            ..
+        })
+    ));
     checkpoint(dir.path(), active - 1, |_| true, 0).unwrap();
     wal.close().unwrap();
     let ckpt = dir.path().join(checkpoint_name(active - 1));
@@ -479,77 +332,11 @@ fn a_damaged_checkpoint_or_a_gap_stops_opening() {
     fs::write(&ckpt, data).unwrap();
     let err = Wal::open(dir.path(), opts(200)).unwrap_err();
     assert!(
-        matches!(err, Error::Corruption { ref path, .. } if *path == ckpt),
+        matches!(&err, Error::Corruption { path, .. } if *path == ckpt),
         "{err}"
     );
-}
 
-#[test]
-fn checkpoint_refuses_the_active_segment_and_going_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let (wal, _) = Wal::open(dir.path(), opts(200)).unwrap();
-    log(&wal, &batch(1));
-    let active = wal.next_segment().unwrap();
-    assert!(matches!(
-        checkpoint(dir.path(), active, |_| true, 0),
-        Err(Error::InvalidOption { .. })
-    ));
-    checkpoint(dir.path(), active - 1, |_| true, 0).unwrap();
-    if active >= 2 {
-        assert!(checkpoint(dir.path(), active - 2, |_| true, 0).is_err());
-    }
-}
-
-fn assert_poisoned(wal: &Wal) {
-    let rec = batch(9).remove(0).encode();
-    assert!(matches!(wal.log(&[&rec]), Err(Error::Poisoned(_))));
-    assert!(matches!(wal.sync(), Err(Error::Poisoned(_))));
-    assert!(matches!(wal.next_segment(), Err(Error::Poisoned(_))));
-    assert!(matches!(wal.close(), Err(Error::Poisoned(_))));
-}
-
-#[test]
-fn any_write_or_fsync_failure_poisons_the_writer() {
-    for fp in [FailPoint::Write, FailPoint::Sync, FailPoint::Create] {
-        let dir = tempfile::tempdir().unwrap();
-        let wal_opts = WalOptions {
-            segment_size: 200,
-            sync: SyncPolicy::Always,
-        };
-        let (wal, _) = Wal::open(dir.path(), wal_opts.clone()).unwrap();
-        let mut written = Vec::new();
-        for i in 0..3 {
-            let b = batch(i);
-            log(&wal, &b);
-            written.extend(b);
-        }
-        wal.fail_next(fp);
-        let mut err = None;
-        for i in 3..20 {
-            let encoded: Vec<Vec<u8>> = batch(i).iter().map(Owned::encode).collect();
-            let refs: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
-            if let Err(e) = wal.log(&refs) {
-                err = Some(e);
-                break;
-            }
-            written.extend(batch(i));
-        }
-        assert!(matches!(err, Some(Error::Io { .. })), "{fp:?}: {err:?}");
-        assert_poisoned(&wal);
-        drop(wal);
-        // Reopening recovers everything acknowledged; a batch whose fsync failed may or may not
-        // be there, but nothing else.
-        let (_, seen, _) = reopen(dir.path(), wal_opts);
-        assert_eq!(seen[..written.len()], written[..], "{fp:?}");
-        assert!(
-            seen.len() == written.len() || fp == FailPoint::Sync,
-            "{fp:?}"
-        );
-    }
-}
-
-#[test]
-fn closed_writer_and_bad_records_are_refused_without_poison() {
+    // Refused records and options, a closed writer.
     let dir = tempfile::tempdir().unwrap();
     let wal_opts = WalOptions {
         segment_size: 1 << 20,
@@ -557,56 +344,55 @@ fn closed_writer_and_bad_records_are_refused_without_poison() {
     };
     let (wal, _) = Wal::open(dir.path(), wal_opts).unwrap();
     assert!(matches!(wal.log(&[b""]), Err(Error::InvalidOption { .. })));
-    assert!(matches!(
-        wal.log(&[b"\x09junk"]),
-        Err(Error::InvalidOption { .. })
-    ));
+    let err = wal.log(&[b"\x09junk"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid option wal record: unknown record tag 9"
+    );
     log(&wal, &batch(1));
     wal.sync().unwrap();
-    wal.close().unwrap();
     wal.close().unwrap();
     assert!(matches!(
         wal.log(&[&batch(2)[0].encode()]),
         Err(Error::Closed)
     ));
-    assert!(
-        WalOptions {
-            segment_size: 10,
-            sync: SyncPolicy::Never
-        }
-        .validate()
-        .is_err()
-    );
-    assert!(
-        WalOptions {
-            segment_size: 1 << 20,
-            sync: SyncPolicy::Interval(Duration::ZERO)
-        }
-        .validate()
-        .is_err()
-    );
+    let bad = WalOptions {
+        segment_size: 10,
+        sync: SyncPolicy::Never,
+    };
+    assert!(matches!(
+        Wal::open(dir.path(), bad),
+        Err(Error::InvalidOption {
+            name: "wal segment_size",
+            ..
+        })
+    ));
 }
 
 #[test]
-fn a_record_larger_than_a_segment_gets_its_own_segment() {
+fn a_failed_write_poisons_with_tsdb_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let (wal, _) = Wal::open(dir.path(), opts(1024)).unwrap();
-    let big = Owned::Samples(
-        (0..1000)
-            .map(|i| RefSample {
-                series_ref: i % 7,
-                t: i as i64,
-                v: i as f64,
-            })
-            .collect(),
-    );
+    let wal_opts = WalOptions {
+        segment_size: 1 << 20,
+        sync: SyncPolicy::Always,
+    };
+    let (wal, _) = Wal::open(dir.path(), wal_opts.clone()).unwrap();
     log(&wal, &batch(0));
-    log(&wal, std::slice::from_ref(&big));
-    log(&wal, &batch(1));
-    wal.close().unwrap();
-    let (_, seen, _) = reopen(dir.path(), opts(1024));
-    let mut want = batch(0);
-    want.push(big);
-    want.extend(batch(1));
-    assert_eq!(seen, want);
+    wal.fail_next(FailPoint::Sync);
+    let rec = batch(1).remove(0).encode();
+    let err = wal.log(&[&rec]).unwrap_err();
+    assert!(matches!(err, Error::Io { op: "fsync", .. }), "{err}");
+    let cause = err.to_string();
+    for e in [wal.log(&[&rec]), wal.sync(), wal.close()] {
+        let e = e.unwrap_err();
+        assert!(matches!(&e, Error::Poisoned(why) if *why == cause), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!("WAL writer is poisoned by an earlier failure: {cause}")
+        );
+    }
+    assert!(matches!(wal.next_segment(), Err(Error::Poisoned(_))));
+    drop(wal);
+    let (_, seen, _) = reopen(dir.path(), wal_opts);
+    assert_eq!(seen[..batch(0).len()], batch(0)[..]);
 }

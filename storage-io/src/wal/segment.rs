@@ -3,19 +3,20 @@
 //! A segment is a plain sequence of frames, `len u32 BE | crc32c(payload) u32 BE | payload`,
 //! with no file header and no padding. `len` is at least 1 (the payload starts with its record
 //! tag), so a zero-filled tail, which a crash can leave behind on some file systems, never reads
-//! as a valid record. Frames never span segments. The reader distinguishes I/O errors (returned
-//! as `Err`) from damage (returned as [`Frame::Damaged`] with the frame's offset), because damage
-//! is repaired by truncation while an I/O error must stop the caller.
+//! as a valid record. Frames never span segments. Checkpoints use the same frame layout. The
+//! reader distinguishes I/O errors (returned as `Err`) from damage (returned as
+//! [`Frame::Damaged`] with the frame's offset), because damage is repaired by truncation while an
+//! I/O error must stop the caller.
+#![deny(clippy::indexing_slicing)]
 
 use std::fs::{self, File};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::encoding::crc32c;
 use crate::error::{Error, Result};
 
-/// Bytes before each payload: length and CRC.
-pub(crate) const FRAME_HEADER_LEN: usize = 8;
+/// Bytes before each payload: the big-endian payload length and CRC32-Castagnoli.
+pub const FRAME_HEADER_LEN: usize = 8;
 
 /// Read buffer of the frame reader; large enough that small records cost no syscall each.
 const READ_BUFFER: usize = 1 << 20;
@@ -26,12 +27,12 @@ const CHECKPOINT_PREFIX: &str = "checkpoint.";
 const TMP_SUFFIX: &str = ".tmp";
 
 /// File name of segment `index`: eight digits, zero-padded (wider when it needs more).
-pub(crate) fn segment_name(index: u64) -> String {
+pub fn segment_name(index: u64) -> String {
     format!("{index:08}")
 }
 
-/// File name of the checkpoint covering segments up to `index`.
-pub(crate) fn checkpoint_name(index: u64) -> String {
+/// File name of the checkpoint covering segments up to `index`: `checkpoint.` and eight digits.
+pub fn checkpoint_name(index: u64) -> String {
     format!("{CHECKPOINT_PREFIX}{index:08}")
 }
 
@@ -50,17 +51,18 @@ fn parse_index(s: &str) -> Option<u64> {
 
 /// What a WAL directory holds; each list is sorted ascending. Files with other names are ignored.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct DirListing {
+#[non_exhaustive]
+pub struct DirListing {
     /// Indexes of segment files.
-    pub(crate) segments: Vec<u64>,
+    pub segments: Vec<u64>,
     /// Indexes of complete checkpoints.
-    pub(crate) checkpoints: Vec<u64>,
+    pub checkpoints: Vec<u64>,
     /// Checkpoints that were being written when the process stopped.
-    pub(crate) tmp_checkpoints: Vec<PathBuf>,
+    pub tmp_checkpoints: Vec<PathBuf>,
 }
 
-/// Lists `dir`.
-pub(crate) fn list_dir(dir: &Path) -> Result<DirListing> {
+/// Lists the WAL directory `dir` (read-only).
+pub fn list_dir(dir: &Path) -> Result<DirListing> {
     let mut out = DirListing::default();
     let entries = fs::read_dir(dir).map_err(|e| Error::io("read_dir", dir, e))?;
     for entry in entries {
@@ -88,12 +90,29 @@ pub(crate) fn list_dir(dir: &Path) -> Result<DirListing> {
 }
 
 /// Appends the frame of `payload` to `buf`. The caller guarantees `1 <= payload.len() <=
-/// u32::MAX` (the writer checks before framing).
+/// u32::MAX` (see [`check_record`]).
 pub(crate) fn append_frame(buf: &mut Vec<u8>, payload: &[u8]) {
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     buf.extend_from_slice(&len.to_be_bytes());
-    buf.extend_from_slice(&crc32c(payload).to_be_bytes());
+    buf.extend_from_slice(&crc32c::crc32c(payload).to_be_bytes());
     buf.extend_from_slice(payload);
+}
+
+/// Refuses a record the reader would later treat as damage: empty, longer than a frame can
+/// describe, or (when `tags` is given) starting with a tag not in `tags`.
+pub(crate) fn check_record(record: &[u8], tags: Option<&[u8]>) -> Result<()> {
+    let reason = match record.first() {
+        None => "empty record".to_owned(),
+        Some(tag) if tags.is_some_and(|t| !t.contains(tag)) => format!("unknown record tag {tag}"),
+        Some(_) if u32::try_from(record.len()).is_err() => {
+            format!("{} bytes exceed 4 GiB", record.len())
+        }
+        Some(_) => return Ok(()),
+    };
+    Err(Error::InvalidOption {
+        name: "wal record",
+        reason,
+    })
 }
 
 /// Fsyncs a directory so that creations, renames and deletions in it are durable.
@@ -112,7 +131,7 @@ pub(crate) fn file_len(path: &Path) -> Result<u64> {
 
 /// The next thing in a segment.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Frame<'a> {
+pub enum Frame<'a> {
     /// A record whose checksum matched, starting (with its header) at `offset`.
     Record {
         /// Offset of the frame header in the file.
@@ -135,8 +154,24 @@ pub(crate) enum Frame<'a> {
 ///
 /// The file length is taken once at open, so a length field pointing past it is damage, never
 /// a read of what a concurrent writer appends later.
+///
+/// ```
+/// use storage_io::wal::{Frame, SegmentReader, Wal, WalOptions, segment_name};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let (wal, _) = Wal::open(dir.path(), WalOptions::default())?;
+/// wal.log(&[b"first", b"second"])?;
+/// wal.close()?;
+/// let mut reader = SegmentReader::open(&dir.path().join(segment_name(0)))?;
+/// assert!(matches!(reader.next_frame()?, Frame::Record { offset: 0, payload: b"first" }));
+/// assert!(matches!(reader.next_frame()?, Frame::Record { offset: 13, payload: b"second" }));
+/// assert_eq!(reader.next_frame()?, Frame::End);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
-pub(crate) struct SegmentReader {
+pub struct SegmentReader {
     path: PathBuf,
     reader: BufReader<File>,
     /// Offset of the next frame.
@@ -151,7 +186,7 @@ pub(crate) struct SegmentReader {
 
 impl SegmentReader {
     /// Opens `path` for reading from its start.
-    pub(crate) fn open(path: &Path) -> Result<Self> {
+    pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
         let len = file
             .metadata()
@@ -169,7 +204,7 @@ impl SegmentReader {
 
     /// The next frame: a verified payload, the clean end of the file, or the first damaged frame
     /// (after which only `End` follows). I/O errors other than a short read are errors.
-    pub(crate) fn next_frame(&mut self) -> Result<Frame<'_>> {
+    pub fn next_frame(&mut self) -> Result<Frame<'_>> {
         if self.done {
             return Ok(Frame::End);
         }
@@ -217,7 +252,7 @@ impl SegmentReader {
         self.reader
             .read_exact(&mut self.buf)
             .map_err(|e| Error::io("read", &self.path, e))?;
-        let crc = crc32c(&self.buf);
+        let crc = crc32c::crc32c(&self.buf);
         if crc != stored_crc {
             return Ok(Err(format!(
                 "CRC mismatch: stored {stored_crc:#010x}, computed {crc:#010x}"
@@ -229,7 +264,7 @@ impl SegmentReader {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
