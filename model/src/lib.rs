@@ -6,6 +6,9 @@
 //!   an ordinary value here and is kept bit-exact by every crate.
 //! * The storage traits ([`Queryable`], [`SeriesQuerier`], [`Series`], [`SampleIterator`]) that the query
 //!   engine reads through and the storage engines implement.
+//! * The log types and the log-reading trait ([`LogEntry`], [`Direction`], [`LineFilterChain`],
+//!   [`LogSelect`], [`LogQuerier`], [`LogIterator`], [`VecLogQuerier`]) that the LogQL engine
+//!   reads through and the log engine implements.
 //!
 //! ```
 //! use model::{Labels, Matcher, MatchType};
@@ -19,6 +22,7 @@
 mod error;
 pub mod exposition;
 mod labels;
+pub mod logs;
 mod matcher;
 mod sample;
 mod storage;
@@ -26,6 +30,11 @@ mod storage;
 pub use error::{LabelError, StorageError};
 pub use labels::{
     Label, Labels, LabelsBuilder, METRIC_NAME, is_valid_label_name, is_valid_metric_name,
+};
+pub use logs::{
+    ChunkScanStats, CompiledLineFilter, Direction, IndexStats, LineFilterChain, LineFilterError,
+    LineFilterOp, LineFilterStage, LogEntry, LogIterator, LogQuerier, LogSelect, ScanStats,
+    VecLogQuerier, Volume, VolumeAggregation, VolumeKey, VolumeRequest,
 };
 pub use matcher::{MatchType, Matcher};
 pub use sample::{STALE_NAN, STALE_NAN_BITS, Sample, is_stale_nan};
