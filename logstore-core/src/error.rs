@@ -21,6 +21,12 @@ pub enum Structure {
     BlockData,
     /// The decompressed payload of one block: timestamps, lines, metadata.
     BlockPayload,
+    /// A segment file's header, footer or section table (`docs/format/log-segments.md`).
+    Segment,
+    /// A segment's index: symbols, streams, postings, chunk references.
+    SegmentIndex,
+    /// One record of the write-ahead log.
+    WalRecord,
 }
 
 impl fmt::Display for Structure {
@@ -30,6 +36,9 @@ impl fmt::Display for Structure {
             Structure::BlockHeader => "log block header",
             Structure::BlockData => "compressed log block",
             Structure::BlockPayload => "decompressed log block",
+            Structure::Segment => "log segment",
+            Structure::SegmentIndex => "log segment index",
+            Structure::WalRecord => "log WAL record",
         })
     }
 }
@@ -79,6 +88,29 @@ pub enum Error {
         #[source]
         source: regex::Error,
     },
+    /// A damaged structure inside a file: names the file, then what is damaged where.
+    #[error("{}: {source}", path.display())]
+    InFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is damaged (usually a [`Error::Corruption`] with offsets from the file start).
+        #[source]
+        source: Box<Error>,
+    },
+    /// A filesystem operation failed.
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        /// What was attempted (`open`, `read`, `write`, `fsync`, `rename` …).
+        op: &'static str,
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The write-ahead log failed (I/O, a poisoned writer, a damaged checkpoint).
+    #[error("log WAL: {0}")]
+    Wal(#[from] storage_io::Error),
     /// Options that cannot work.
     #[error("invalid option {name}: {reason}")]
     InvalidOption {
@@ -90,6 +122,27 @@ pub enum Error {
 }
 
 impl Error {
+    /// An I/O error of `op` on `path`.
+    pub fn io(
+        op: &'static str,
+        path: impl Into<std::path::PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// `self`, said to be in file `path`.
+    pub fn in_file(self, path: impl Into<std::path::PathBuf>) -> Self {
+        Error::InFile {
+            path: path.into(),
+            source: Box::new(self),
+        }
+    }
+
     /// A corruption error in `structure` at `offset`.
     pub fn corruption(structure: Structure, offset: u64, reason: impl Into<String>) -> Self {
         Error::Corruption {

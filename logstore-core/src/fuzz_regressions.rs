@@ -33,6 +33,11 @@ fn replay(target: &str, f: fn(&[u8])) {
 }
 
 #[test]
+fn log_wal_record_regressions() {
+    replay("log_wal_record", crate::wal::record::fuzz_log_wal_record);
+}
+
+#[test]
 fn log_block_decoder_regressions() {
     replay("log_block_decoder", crate::chunk::fuzz_log_block_decoder);
 }

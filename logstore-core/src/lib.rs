@@ -8,16 +8,31 @@
 
 // `chunk` and `filter` are used by tests and the `testing` feature until the stream head, the
 // segment writer and the querier (later modules of this crate) use them.
-#[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod chunk;
+mod db;
 mod error;
-#[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod filter;
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod head;
+pub(crate) mod limits;
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod merge;
+mod querier;
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod segment;
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod stream;
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod wal;
 
 #[cfg(test)]
 mod fuzz_regressions;
 
+pub use db::{LogStore, Options, PushOutcome, PushStream, StreamLabels, WalSync, now_ns};
 pub use error::{Error, Result, Structure};
+pub use limits::{Limits, Rejection, TenantLimits};
 
 /// Entry points for the fuzz targets and benches, compiled only with the `testing` feature. Not
 /// part of the supported API.
@@ -29,4 +44,6 @@ pub mod testing {
         SealedBlock, decode_block, encode_chunk, fuzz_log_block_decoder,
     };
     pub use crate::filter::{BlockScan, Direction, FilterOp, LineFilter};
+    pub use crate::segment::fuzz_log_segment_reader;
+    pub use crate::wal::record::fuzz_log_wal_record;
 }
