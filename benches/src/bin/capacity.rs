@@ -3,6 +3,9 @@
 //! `capacity write --metrics 10000 --scrapes 3000 --out DIR [--json] FILE` runs the workload of
 //! `promtool tsdb bench write` (see `benches::workload`) against `tsdb-core` and reports ingest
 //! speed, bytes per sample on disk once the head is persisted, and memory per series.
+//!
+//! `capacity logs [--volume 1GiB] [--seed N] [--json]` ingests synthesized loghub lines into
+//! `logstore-core`, flushes and scans them, and measures the `zstd` tool on the same bytes.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use benches::workload::{self, SCRAPE_INTERVAL_MS, SCRAPES_PER_ROUND, SHARD_SIZE, START_VALUE};
-use benches::{live_heap, procstat};
+use benches::{live_heap, logs_capacity, procstat};
 use clap::{Parser, Subcommand};
 use model::Labels;
 use tsdb_core::{Db, Error, Options, SeriesRef, WalSync};
@@ -30,6 +33,56 @@ struct Cli {
 enum Command {
     /// The `promtool tsdb bench write` workload against tsdb-core.
     Write(WriteArgs),
+    /// Synthesized loghub lines through logstore-core, against the `zstd` tool on the same bytes.
+    Logs(LogsCli),
+}
+
+#[derive(clap::Args)]
+struct LogsCli {
+    /// The loghub samples (one directory per system).
+    #[arg(long, default_value = "../shared/data/logs/loghub")]
+    input: PathBuf,
+    /// Bytes of lines to synthesize (line ends counted), e.g. 1GiB, 200MB, 1000000.
+    #[arg(long, default_value = "1GiB", value_parser = parse_bytes)]
+    volume: u64,
+    /// Seed of the synthesizer; the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Working directory for the store and the zstd files (emptied first).
+    #[arg(long, default_value = "capacity-logs")]
+    out: PathBuf,
+    /// Write each stream's lines to DIR/<system>.log and exit.
+    #[arg(long, value_name = "DIR")]
+    dump_input: Option<PathBuf>,
+    /// Skip the zstd reference.
+    #[arg(long)]
+    no_zstd: bool,
+    /// Print one JSON object instead of indented JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses a byte count with an optional unit: B, KB/MB/GB (10^3…), KiB/MiB/GiB (2^10…).
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let digits = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(digits);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a byte count"))?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown unit {other:?} in {s:?}")),
+    };
+    Ok((n * scale) as u64)
 }
 
 #[derive(clap::Args)]
@@ -92,7 +145,30 @@ struct WriteReport {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Write(args) => write(&args),
+        Command::Logs(args) => logs(&args),
     }
+}
+
+fn logs(cli: &LogsCli) -> anyhow::Result<()> {
+    let args = logs_capacity::LogsArgs {
+        input: cli.input.clone(),
+        volume: cli.volume,
+        seed: cli.seed,
+        out: cli.out.clone(),
+        no_zstd: cli.no_zstd,
+    };
+    if let Some(dir) = &cli.dump_input {
+        let files = logs_capacity::dump_input(&args, dir)?;
+        eprintln!("wrote {} files to {}", files.len(), dir.display());
+        return Ok(());
+    }
+    let report = logs_capacity::run(&args)?;
+    if cli.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
 }
 
 fn write(args: &WriteArgs) -> anyhow::Result<()> {
@@ -172,10 +248,10 @@ fn write(args: &WriteArgs) -> anyhow::Result<()> {
         rss_bytes_per_series: after_ingest.rss.saturating_sub(before.rss) as f64 / n,
         head_heap_bytes_per_series_beyond_labels: after_ingest
             .rss_anon
-            .saturating_sub(before.rss_anon) as f64
+            .saturating_sub(before.rss_anon)
+            as f64
             / n,
-        head_live_bytes_per_series_beyond_labels: live_after.saturating_sub(live_before) as f64
-            / n,
+        head_live_bytes_per_series_beyond_labels: live_after.saturating_sub(live_before) as f64 / n,
         label_bytes_per_series: label_bytes / n,
     };
     match Arc::try_unwrap(db) {

@@ -47,7 +47,8 @@ thread_local! {
 /// settings (`chunk_block_size`, `chunk_target_size`, `max_chunk_age`, `chunk_idle_period`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkOptions {
-    /// Uncompressed size in bytes at which the open block is sealed. Default 256 KiB; at most
+    /// Uncompressed size in bytes at which the open block is sealed. Default 1 MiB (Loki uses
+    /// 256 KiB; zstd finds 15-20% more redundancy in 1 MiB of log lines); at most
     /// [`MAX_BLOCK_SIZE`].
     pub block_size: usize,
     /// zstd level for sealed blocks. Default 3.
@@ -64,7 +65,7 @@ pub struct ChunkOptions {
 impl Default for ChunkOptions {
     fn default() -> Self {
         Self {
-            block_size: 256 << 10,
+            block_size: 1 << 20,
             compression_level: DEFAULT_COMPRESSION_LEVEL,
             target_size: 1536 << 10,
             max_age: Duration::from_secs(2 * 3600),
