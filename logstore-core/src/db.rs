@@ -7,10 +7,14 @@
 //! into one segment file per tenant and day, and then rewrites the WAL down to a checkpoint of
 //! what is still only in memory. Opening replays the checkpoint and the WAL after it.
 //!
-//! Directory layout: `wal/` (storage-io's segmented WAL) and `segments/<tenant>/<day>-<seq>.seg`.
+//! Compaction, retention and delete requests live in `compact`.
 //!
-//! Lock order: `flush_gate` (pushes share it, a flush's checkpoint takes it alone), then the
-//! tenant map, then a tenant's stream map, then one stream; segments lists are independent.
+//! Directory layout: `wal/` (storage-io's segmented WAL), `segments/<tenant>/<day>-<seq>.seg`
+//! (`<day>-<seq>_<from>.seg` from a compaction) and `deletes/<tenant>.del`.
+//!
+//! Lock order: `maintenance`, `deletes_writer`, `flushing`, `flush_gate` (pushes share it, a
+//! flush's checkpoint takes it alone), the tenant map, a tenant's stream map, one stream;
+//! segments and delete lists are independent.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -26,6 +30,7 @@ use parking_lot::{Mutex, RwLock};
 use storage_io::wal::{RecordOutcome, SyncPolicy, Wal, WalOptions};
 
 use crate::chunk::ChunkOptions;
+use crate::compact::{DeleteRecord, STAGING_SUFFIX, SegmentName, drop_replaced, load_deletes};
 use crate::error::{Error, Result};
 use crate::head::{FinishedChunk, Stream, TenantHead};
 use crate::limits::{EntryAdmission, Limits, Rejection, TenantLimits, TokenBucket};
@@ -103,6 +108,8 @@ pub struct PushOutcome {
 /// An open segment file.
 pub(crate) struct Segment {
     pub reader: SegmentReader<Mmap>,
+    /// What its file name says; `None` for a name this store did not give (never compacted).
+    pub name: Option<SegmentName>,
 }
 
 /// One tenant's data.
@@ -113,15 +120,19 @@ pub(crate) struct Tenant {
     /// Per-stream rate limiters.
     stream_limiters: Mutex<HashMap<Labels, TokenBucket>>,
     pub segments: RwLock<Vec<Arc<Segment>>>,
+    /// The tenant's delete requests, pending and done, in id order; each change is on disk
+    /// (`deletes/<tenant>.del`) before it is made here.
+    pub deletes: RwLock<Vec<DeleteRecord>>,
 }
 
 impl Tenant {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             head: TenantHead::default(),
             limiter: Mutex::new(None),
             stream_limiters: Mutex::default(),
             segments: RwLock::default(),
+            deletes: RwLock::default(),
         }
     }
 }
@@ -153,9 +164,15 @@ pub struct LogStore {
     /// Pushes hold it shared from their WAL write to their head update, so a checkpoint (which
     /// takes it exclusively) sees every logged push applied.
     flush_gate: RwLock<()>,
-    /// Serializes flushes.
-    flushing: Mutex<()>,
-    next_segment_seq: AtomicU64,
+    /// Serializes flushes (and the head changes of retention); held while compaction numbers
+    /// its outputs, so no flushed segment is numbered but not yet listed then.
+    pub(crate) flushing: Mutex<()>,
+    /// Serializes compaction and retention, so neither removes a segment the other reads.
+    pub(crate) maintenance: Mutex<()>,
+    /// Serializes rewrites of the delete request files.
+    pub(crate) deletes_writer: Mutex<()>,
+    /// The number the next segment file gets.
+    pub(crate) next_segment_seq: AtomicU64,
 }
 
 /// Nanoseconds since the Unix epoch now (0 if the clock is before 1970).
@@ -182,7 +199,8 @@ impl LogStore {
             record_tags: Some(&[record::TAG_PUSH, record::TAG_HEAD]),
             ..WalOptions::default()
         };
-        let (tenants, max_seq) = load_segments(&segments_dir)?;
+        let (mut tenants, max_seq) = load_segments(&segments_dir)?;
+        load_deletes(&dir.join("deletes"), &mut tenants)?;
         let tenants = RwLock::new(tenants);
         let (wal, report) = Wal::open_and_replay(&dir.join("wal"), wal_opts, |rec: &[u8]| {
             replay_record(&tenants, &opts.chunk, rec)
@@ -200,6 +218,8 @@ impl LogStore {
             tenants,
             flush_gate: RwLock::new(()),
             flushing: Mutex::new(()),
+            maintenance: Mutex::new(()),
+            deletes_writer: Mutex::new(()),
             next_segment_seq: AtomicU64::new(max_seq + 1),
         })
     }
@@ -429,7 +449,11 @@ impl LogStore {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         for (day, streams) in by_day {
             let seq = self.next_segment_seq.fetch_add(1, Ordering::Relaxed);
-            let name = format!("{day:020}-{seq:010}.seg");
+            let name = SegmentName {
+                seq,
+                replaces_from: None,
+            }
+            .file_name(day);
             let partition = Partition {
                 mint: day,
                 maxt: day + DAY_NS - 1,
@@ -441,8 +465,8 @@ impl LogStore {
         Ok(())
     }
 
-    /// Rewrites the WAL down to the streams' in-memory state.
-    fn checkpoint(&self) -> Result<()> {
+    /// Rewrites the WAL down to the streams' in-memory state. The caller holds `flushing`.
+    pub(crate) fn checkpoint(&self) -> Result<()> {
         let (up_to, heads) = {
             let _all = self.flush_gate.write();
             let next = self.wal.next_segment()?;
@@ -641,7 +665,7 @@ fn stream_for_replay(t: &Tenant, labels: &Labels) -> Arc<Stream> {
 
 /// A file-system-safe directory name for a tenant: ASCII letters, digits, `-` and `_` kept,
 /// every other byte as `%XX`.
-fn tenant_dir_name(tenant: &str) -> String {
+pub(crate) fn tenant_dir_name(tenant: &str) -> String {
     let mut out = String::with_capacity(tenant.len());
     for b in tenant.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
@@ -656,15 +680,22 @@ fn tenant_dir_name(tenant: &str) -> String {
     out
 }
 
-fn open_segment(path: &Path) -> Result<Segment> {
+/// Maps and opens the segment file at `path`.
+pub(crate) fn open_segment(path: &Path) -> Result<Segment> {
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
     let map = storage_io::mmap::map_file(&file, path)?;
     let reader = SegmentReader::open(map, path)?;
-    Ok(Segment { reader })
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(SegmentName::parse);
+    Ok(Segment { reader, name })
 }
 
 /// Opens every segment under `segments_dir`; returns the tenants and the highest sequence
-/// number used. Leftover temporary files of an interrupted flush are removed.
+/// number used. Leftover temporary files of an interrupted flush or compaction are removed, and
+/// so are segments a compacted segment stands for (its inputs, when it crashed before deleting
+/// them all).
 fn load_segments(segments_dir: &Path) -> Result<(HashMap<String, Arc<Tenant>>, u64)> {
     let mut tenants: HashMap<String, Arc<Tenant>> = HashMap::new();
     let mut max_seq = 0;
@@ -680,17 +711,17 @@ fn load_segments(segments_dir: &Path) -> Result<(HashMap<String, Arc<Tenant>>, u
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if name.ends_with(".tmp") {
+            if name.ends_with(".tmp") || name.ends_with(STAGING_SUFFIX) {
                 std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
                 continue;
             }
-            let Some(stem) = name.strip_suffix(".seg") else {
+            if !name.ends_with(".seg") {
                 continue;
-            };
-            if let Some(seq) = stem.rsplit('-').next().and_then(|s| s.parse::<u64>().ok()) {
-                max_seq = max_seq.max(seq);
             }
             let segment = open_segment(&path)?;
+            if let Some(n) = segment.name {
+                max_seq = max_seq.max(n.seq);
+            }
             let tenant = segment.reader.tenant().to_owned();
             tenants
                 .entry(tenant)
@@ -699,6 +730,9 @@ fn load_segments(segments_dir: &Path) -> Result<(HashMap<String, Arc<Tenant>>, u
                 .write()
                 .push(Arc::new(segment));
         }
+    }
+    for t in tenants.values() {
+        drop_replaced(&mut t.segments.write())?;
     }
     Ok((tenants, max_seq))
 }

@@ -27,6 +27,8 @@ pub enum Structure {
     SegmentIndex,
     /// One record of the write-ahead log.
     WalRecord,
+    /// A tenant's file of delete requests.
+    DeleteRequests,
 }
 
 impl fmt::Display for Structure {
@@ -39,6 +41,7 @@ impl fmt::Display for Structure {
             Structure::Segment => "log segment",
             Structure::SegmentIndex => "log segment index",
             Structure::WalRecord => "log WAL record",
+            Structure::DeleteRequests => "delete requests file",
         })
     }
 }

@@ -10,6 +10,7 @@
 // segment writer and the querier (later modules of this crate) use them.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod chunk;
+mod compact;
 mod db;
 mod error;
 #[cfg_attr(not(test), allow(dead_code))]
@@ -30,6 +31,7 @@ pub(crate) mod wal;
 #[cfg(test)]
 mod fuzz_regressions;
 
+pub use compact::{CompactionReport, DeleteRecord, RetentionReport};
 pub use db::{LogStore, Options, PushOutcome, PushStream, StreamLabels, WalSync, now_ns};
 pub use error::{Error, Result, Structure};
 pub use limits::{Limits, Rejection, TenantLimits};

@@ -155,6 +155,8 @@ pub(crate) struct StreamCursor {
     filter: Arc<LineFilter>,
     /// Lines returned at the current timestamp, to drop duplicates.
     at_ts: Option<(i64, Vec<Vec<u8>>)>,
+    /// Entries with a timestamp in one of these ranges (ns, inclusive) are left out.
+    hidden: Vec<(i64, i64)>,
     /// Work done so far.
     pub stats: ScanStats,
 }
@@ -168,7 +170,11 @@ impl StreamCursor {
         direction: Direction,
         filter: Arc<LineFilter>,
     ) -> Self {
-        // Sorted so that `pop` yields the block that starts first in the read's direction.
+        // Sorted so that `pop` yields the block that starts first in the read's direction and,
+        // among blocks that start together, the one given first (blocks come in the order
+        // they were stored), so entries with equal timestamps keep their push order. The sort
+        // is stable, so reversing first puts the first given last, where `pop` takes it.
+        blocks.reverse();
         match direction {
             Direction::Forward => blocks.sort_by_key(|b| Reverse(b.bounds().0)),
             Direction::Backward => blocks.sort_by_key(|b| b.bounds().1),
@@ -183,8 +189,16 @@ impl StreamCursor {
             direction,
             filter,
             at_ts: None,
+            hidden: Vec::new(),
             stats: ScanStats::default(),
         }
+    }
+
+    /// Leaves out the entries with a timestamp in any of `ranges` (ns, inclusive): what the
+    /// pending delete requests that select this stream remove.
+    pub fn hiding(mut self, ranges: Vec<(i64, i64)>) -> Self {
+        self.hidden = ranges;
+        self
     }
 
     fn key(&self, ts: i64, seq: u64) -> Reverse<(i64, u64)> {
@@ -230,7 +244,14 @@ impl StreamCursor {
             .filter_map(|i| block.line(i))
             .map(|l| l.len() as u64)
             .sum::<u64>();
-        let indices = self.filter.matching_entries(&block, range);
+        let mut indices = self.filter.matching_entries(&block, range);
+        if !self.hidden.is_empty() {
+            let ts = block.timestamps();
+            indices.retain(|&i| {
+                ts.get(i as usize)
+                    .is_none_or(|t| !self.hidden.iter().any(|&(lo, hi)| lo <= *t && *t <= hi))
+            });
+        }
         self.stats.post_filter_lines += indices.len() as u64;
         for i in indices {
             let Some(e) = block.entry(i as usize) else {

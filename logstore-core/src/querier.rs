@@ -238,17 +238,18 @@ impl LogQuerier for LogStore {
             && request.start < request.end
         {
             let range = (request.start, request.end - 1);
+            // Read before the data: a request that is done by the time the data is found has
+            // been applied to every segment found.
+            let deletes = crate::compact::pending_requests(&t);
             let found = self
                 .find(&t, &request.matchers, range, true)
                 .map_err(wrap)?;
             for (labels, f) in found {
-                cursors.push(StreamCursor::new(
-                    labels,
-                    f.blocks,
-                    range,
-                    direction,
-                    filter.clone(),
-                ));
+                let hidden = crate::compact::hidden_ranges(&deletes, &labels);
+                cursors.push(
+                    StreamCursor::new(labels, f.blocks, range, direction, filter.clone())
+                        .hiding(hidden),
+                );
             }
         }
         Ok(Box::new(Select {
