@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use logstore_core::testing::{BlockBuilder, Direction, FilterOp, LineFilter};
-use logstore_core::{Limits, LogStore, Options, PushStream, StreamLabels, TenantLimits, WalSync};
+use logstore_core::{LogStore, Options, PushStream, StreamLabels, WalSync};
 use model::logs::{LogEntry, LogQuerier};
 use model::{MatchType, Matcher};
 
@@ -124,19 +124,9 @@ fn block(c: &mut Criterion) {
 }
 
 fn unlimited() -> Options {
-    let limits = Limits {
-        ingestion_rate_mb: 1e6,
-        ingestion_burst_size_mb: 1e6,
-        per_stream_rate_limit: u64::MAX / 4,
-        per_stream_rate_limit_burst: u64::MAX / 4,
-        reject_old_samples: false,
-        max_line_size: None,
-        ..Limits::default()
-    };
     Options {
-        limits: TenantLimits::new(limits),
         wal_sync: WalSync::Never,
-        ..Options::default()
+        ..benches::logs_capacity::bench_options()
     }
 }
 

@@ -143,8 +143,9 @@ pub fn run(args: &LogsArgs) -> anyhow::Result<LogsReport> {
     Ok(report)
 }
 
-/// Limits out of the way: the benchmark measures the engine, not the rate limiter.
-fn bench_options() -> Options {
+/// Store options with the limits out of the way (the benchmarks measure the engine, not the rate
+/// limiter) and the WAL fsynced once a second.
+pub fn bench_options() -> Options {
     let limits = Limits {
         ingestion_rate_mb: 1e6,
         ingestion_burst_size_mb: 1e6,

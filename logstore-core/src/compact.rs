@@ -498,15 +498,7 @@ fn rewrite_chunk<B: AsRef<[u8]>>(
                 removed += 1;
                 continue;
             }
-            kept.push(LogEntry {
-                ts: e.ts,
-                line: e.line.to_vec(),
-                metadata: e
-                    .metadata
-                    .iter()
-                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                    .collect(),
-            });
+            kept.push(e.to_log_entry());
         }
     }
     kept.sort_by_key(|e| e.ts);

@@ -282,17 +282,7 @@ impl LogStore {
         let mut buf = Vec::new();
         record::begin_push(&mut buf, tenant, accepted.len());
         for (stream, entries) in &accepted {
-            record::put_push_stream(
-                &mut buf,
-                &stream.labels,
-                entries.iter().map(|e| {
-                    (
-                        e.ts,
-                        e.line.as_slice(),
-                        e.metadata.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-                    )
-                }),
-            );
+            record::put_push_stream(&mut buf, &stream.labels, record::entry_fields(entries));
         }
         let _gate = self.flush_gate.read();
         self.wal.log(&[&buf])?;
@@ -511,15 +501,7 @@ impl LogStore {
                 if let Some(h) = &st.open {
                     if let Some(b) = h.open_block()? {
                         for e in b.entries() {
-                            open_entries.push(LogEntry {
-                                ts: e.ts,
-                                line: e.line.to_vec(),
-                                metadata: e
-                                    .metadata
-                                    .iter()
-                                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                                    .collect(),
-                            });
+                            open_entries.push(e.to_log_entry());
                         }
                     }
                     if !h.sealed_blocks().is_empty() {
@@ -540,13 +522,7 @@ impl LogStore {
                     name,
                     &s.labels,
                     &refs,
-                    open_entries.iter().map(|e| {
-                        (
-                            e.ts,
-                            e.line.as_slice(),
-                            e.metadata.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-                        )
-                    }),
+                    record::entry_fields(&open_entries),
                 );
                 out.push(buf);
             }

@@ -261,15 +261,7 @@ impl StreamCursor {
             let key = self.key(e.ts, self.seq);
             self.heap.push(Pending {
                 key,
-                entry: LogEntry {
-                    ts: e.ts,
-                    line: e.line.to_vec(),
-                    metadata: e
-                        .metadata
-                        .iter()
-                        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                        .collect(),
-                },
+                entry: e.to_log_entry(),
             });
         }
         Ok(())

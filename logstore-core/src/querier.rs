@@ -8,6 +8,7 @@ use std::sync::Arc;
 use model::logs::{
     Direction as ModelDirection, IndexStats, LineFilterChain, LineFilterOp, LogIterator,
     LogQuerier, LogSelect, ScanStats, Volume, VolumeAggregation, VolumeKey, VolumeRequest,
+    matches_all,
 };
 use model::{Labels, LabelsBuilder, Matcher, StorageError};
 
@@ -41,13 +42,6 @@ struct Found {
 
 fn wrap(e: crate::Error) -> StorageError {
     StorageError::wrap("log store", e)
-}
-
-/// True when `labels` passes every matcher (an absent label matches as the empty string).
-fn matches_all(labels: &Labels, matchers: &[Matcher]) -> bool {
-    matchers
-        .iter()
-        .all(|m| m.matches(labels.get(m.name()).unwrap_or("")))
 }
 
 /// Compiles the engine's filter description into the scan's filter.
@@ -174,6 +168,24 @@ impl LogStore {
     }
 }
 
+impl LogStore {
+    /// Like `found_in`, with every stream selected when `matchers` is empty (the label calls'
+    /// contract).
+    fn found_or_all(
+        &self,
+        tenant: &str,
+        start: i64,
+        end: i64,
+        matchers: &[Matcher],
+    ) -> std::result::Result<BTreeMap<Labels, Found>, StorageError> {
+        if matchers.is_empty() {
+            self.found_in(tenant, start, end, &everything()?)
+        } else {
+            self.found_in(tenant, start, end, matchers)
+        }
+    }
+}
+
 fn merge_found(found: &mut BTreeMap<Labels, Found>, labels: Labels, f: Found) {
     let entry = found.entry(labels).or_default();
     entry.blocks.extend(f.blocks);
@@ -265,14 +277,7 @@ impl LogQuerier for LogStore {
         end: i64,
         matchers: &[Matcher],
     ) -> std::result::Result<Vec<String>, StorageError> {
-        let all;
-        let matchers = if matchers.is_empty() {
-            all = everything()?;
-            &all
-        } else {
-            matchers
-        };
-        let found = self.found_in(tenant, start, end, matchers)?;
+        let found = self.found_or_all(tenant, start, end, matchers)?;
         let names: BTreeSet<String> = found
             .keys()
             .flat_map(|l| l.iter().map(|(n, _)| n.to_owned()).collect::<Vec<_>>())
@@ -288,14 +293,7 @@ impl LogQuerier for LogStore {
         name: &str,
         matchers: &[Matcher],
     ) -> std::result::Result<Vec<String>, StorageError> {
-        let all;
-        let matchers = if matchers.is_empty() {
-            all = everything()?;
-            &all
-        } else {
-            matchers
-        };
-        let found = self.found_in(tenant, start, end, matchers)?;
+        let found = self.found_or_all(tenant, start, end, matchers)?;
         let values: BTreeSet<String> = found
             .keys()
             .filter_map(|l| l.get(name).map(str::to_owned))

@@ -1,11 +1,13 @@
 //! Delete requests, compaction and retention through the store's public API.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use logstore_core::{LogStore, Options, PushStream, StreamLabels, TenantLimits, WalSync};
+use logstore_core::{LogStore, PushStream, StreamLabels, TenantLimits};
 use model::logs::{Direction, LogEntry, LogQuerier, LogSelect};
 use model::{MatchType, Matcher};
 
@@ -13,17 +15,6 @@ const SEC: i64 = 1_000_000_000;
 const DAY: i64 = 86_400 * SEC;
 /// 01:00 UTC on 2023-11-14: an hour into a day, so test data stays in one partition.
 const T0: i64 = 1_699_920_000 * SEC + 3_600 * SEC;
-
-fn opts() -> Options {
-    let mut o = Options {
-        wal_sync: WalSync::Never,
-        ..Options::default()
-    };
-    let mut limits = o.limits.defaults().clone();
-    limits.reject_old_samples = false;
-    o.limits = TenantLimits::new(limits);
-    o
-}
 
 fn push(store: &LogStore, tenant: &str, app: &str, entries: &[Entry]) {
     let stream = PushStream {
@@ -132,7 +123,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn deletes_hide_entries_at_once_in_the_head_and_on_disk_and_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     let api = entries("api", T0, 5);
     let db = entries("db", T0, 5);
     push(&store, "fake", "api", &api);
@@ -168,7 +159,7 @@ fn deletes_hide_entries_at_once_in_the_head_and_on_disk_and_survive_reopen() {
     assert!(store.pending_deletes("other").is_empty());
 
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(
         read(&store, "fake"),
         want,
@@ -182,7 +173,7 @@ fn deletes_hide_entries_at_once_in_the_head_and_on_disk_and_survive_reopen() {
 #[test]
 fn delete_requests_that_cannot_be_right_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     let err = store.delete("fake", &app("api"), T0, T0).unwrap_err();
     assert!(err.to_string().contains("empty time range"), "{err}");
     let everything = vec![Matcher::new(MatchType::Regex, "app", ".*").unwrap()];
@@ -207,7 +198,7 @@ fn two_segments(store: &LogStore) -> (Vec<Entry>, Vec<Entry>) {
 #[test]
 fn compaction_applies_deletes_shrinks_files_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     let (api, db) = two_segments(&store);
     let seg_dir = segments_dir(dir.path(), "fake");
     assert_eq!(files(&seg_dir).len(), 2);
@@ -243,7 +234,7 @@ fn compaction_applies_deletes_shrinks_files_and_keeps_the_rest() {
     assert_eq!(store.compact().unwrap(), Default::default());
 
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(read(&store, "fake"), want, "after reopen");
     assert_eq!(indexed_entries(&store, "fake"), 60);
     assert!(store.pending_deletes("fake").is_empty());
@@ -263,7 +254,7 @@ fn compaction_applies_deletes_shrinks_files_and_keeps_the_rest() {
 #[test]
 fn a_delete_of_head_data_stays_pending_until_it_is_flushed_and_compacted() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     let api = entries("api", T0, 20);
     push(&store, "fake", "api", &api);
     store
@@ -284,7 +275,7 @@ fn a_delete_of_head_data_stays_pending_until_it_is_flushed_and_compacted() {
     assert_eq!(read(&store, "fake"), want);
     assert_eq!(indexed_entries(&store, "fake"), 15);
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(read(&store, "fake"), want);
     assert!(store.pending_deletes("fake").is_empty());
 }
@@ -293,7 +284,7 @@ fn a_delete_of_head_data_stays_pending_until_it_is_flushed_and_compacted() {
 fn compacting_many_small_segments_into_one_gives_identical_query_results() {
     use model::logs::conformance::{TENANT, check, fixture};
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     // One entry per push and a flush after each: a segment per entry, streams spread over many,
     // equal timestamps in different segments.
     for (tenant, labels, entries) in fixture() {
@@ -321,14 +312,14 @@ fn compacting_many_small_segments_into_one_gives_identical_query_results() {
     assert_eq!(files(&seg_dir).len(), 1);
     check(&store);
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     check(&store);
 }
 
 #[test]
 fn retention_removes_old_segments_and_head_chunks_per_tenant() {
     let dir = tempfile::tempdir().unwrap();
-    let mut o = opts();
+    let mut o = common::opts();
     let mut limits = o.limits.defaults().clone();
     limits.retention_period = Some(Duration::from_secs(30 * 86_400));
     o.limits = TenantLimits::new(limits.clone());
@@ -385,7 +376,7 @@ fn retention_removes_old_segments_and_head_chunks_per_tenant() {
 /// A store with three segments of one day and a pending delete that rewrites one chunk, closed.
 /// Returns what reads return and what the index counts once it is compacted.
 fn three_segments_and_a_delete(root: &Path) -> (BTreeSet<Row>, u64) {
-    let store = LogStore::open(root, opts()).unwrap();
+    let store = LogStore::open(root, common::opts()).unwrap();
     let api = entries("api", T0, 30);
     for part in api.chunks(10) {
         push(&store, "fake", "api", part);
@@ -408,7 +399,7 @@ fn a_crash_between_writing_the_compacted_segment_and_deleting_its_inputs_duplica
     copy_dir(dir.path(), before.path());
     let seg_dir = segments_dir(dir.path(), "fake");
 
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     let report = store.compact().unwrap();
     assert_eq!((report.segments_in, report.deletes_done), (3, 1));
     store.close().unwrap();
@@ -419,7 +410,7 @@ fn a_crash_between_writing_the_compacted_segment_and_deleting_its_inputs_duplica
     copy_dir(&segments_dir(before.path(), "fake"), &seg_dir);
     copy_dir(&before.path().join("deletes"), &dir.path().join("deletes"));
     assert_eq!(files(&seg_dir).len(), 4);
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(files(&seg_dir), compacted, "the inputs are removed on open");
     assert_eq!(read(&store, "fake"), want);
     assert_eq!(
@@ -447,7 +438,7 @@ fn a_crash_before_the_compacted_segment_is_complete_loses_nothing() {
     .unwrap();
     let staged = seg_dir.join("00000000000000000000-0000000099_0000000001.seg.merged");
     std::fs::copy(seg_dir.join(&inputs[0]), &staged).unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(files(&seg_dir), inputs, "leftovers removed");
     assert_eq!(read(&store, "fake"), want);
     assert_eq!(indexed_entries(&store, "fake"), 30);
@@ -459,7 +450,7 @@ fn a_crash_before_the_compacted_segment_is_complete_loses_nothing() {
 #[test]
 fn a_damaged_delete_file_fails_the_open_and_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     store.delete("fake", &app("api"), T0, T0 + SEC).unwrap();
     store.close().unwrap();
     let file = dir.path().join("deletes/fake.del");
@@ -467,7 +458,7 @@ fn a_damaged_delete_file_fails_the_open_and_names_the_file() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&file, bytes).unwrap();
-    let err = LogStore::open(dir.path(), opts())
+    let err = LogStore::open(dir.path(), common::opts())
         .err()
         .unwrap()
         .to_string();

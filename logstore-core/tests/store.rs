@@ -1,26 +1,17 @@
 //! The log store through its public API: push, query, flush, reopen, limits, damaged WAL.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod common;
+
 use std::num::NonZeroU64;
 use std::path::Path;
 
-use logstore_core::{LogStore, Options, PushStream, StreamLabels, WalSync};
+use logstore_core::{LogStore, PushStream, StreamLabels};
 use model::logs::{Direction, LineFilterChain, LineFilterOp, LogEntry, LogQuerier, LogSelect};
 use model::{MatchType, Matcher};
 
 const T0: i64 = 1_700_000_000_000_000_000;
 const SEC: i64 = 1_000_000_000;
-
-fn opts() -> Options {
-    let mut o = Options {
-        wal_sync: WalSync::Never,
-        ..Options::default()
-    };
-    let mut limits = o.limits.defaults().clone();
-    limits.reject_old_samples = false;
-    o.limits = logstore_core::TenantLimits::new(limits);
-    o
-}
 
 fn stream(selector: &str, entries: &[(i64, &str)]) -> PushStream {
     PushStream {
@@ -90,7 +81,7 @@ fn expected() -> Vec<(String, i64, String)> {
 #[test]
 fn push_query_flush_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     push_sample(&store);
     assert_eq!(all(&store), expected());
 
@@ -130,7 +121,7 @@ fn push_query_flush_reopen() {
     assert_eq!((stats.streams, stats.entries), (1, 2));
     store.close().unwrap();
 
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(all(&store), expected(), "after reopen");
     let series = store
         .series("fake", T0, T0 + 10 * SEC, &[app("db")])
@@ -141,10 +132,10 @@ fn push_query_flush_reopen() {
 #[test]
 fn unflushed_entries_survive_reopen_and_checkpoints_without_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     push_sample(&store);
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(all(&store), expected(), "replayed from the WAL");
     // A flush that cuts nothing still checkpoints the heads; more pushes follow it.
     store.flush(false).unwrap();
@@ -157,20 +148,20 @@ fn unflushed_entries_survive_reopen_and_checkpoints_without_duplicates() {
         .unwrap();
     assert_eq!(out.accepted_entries, 1);
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     let mut want = expected();
     want.push(("db".into(), T0 + 4 * SEC, "later".into()));
     assert_eq!(all(&store), want, "checkpoint plus later WAL");
     store.flush(true).unwrap();
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(all(&store), want, "all flushed");
 }
 
 #[test]
 fn same_entry_pushed_twice_is_stored_once() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     push_sample(&store);
     push_sample(&store);
     assert_eq!(all(&store), expected());
@@ -179,7 +170,7 @@ fn same_entry_pushed_twice_is_stored_once() {
 #[test]
 fn limits_refuse_what_they_name_and_keep_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let mut o = opts();
+    let mut o = common::opts();
     let mut limits = o.limits.defaults().clone();
     limits.max_line_size = NonZeroU64::new(10);
     limits.reject_old_samples = true;
@@ -226,7 +217,7 @@ fn limits_refuse_what_they_name_and_keep_the_rest() {
 #[test]
 fn a_push_beyond_the_burst_is_rate_limited() {
     let dir = tempfile::tempdir().unwrap();
-    let mut o = opts();
+    let mut o = common::opts();
     let mut limits = o.limits.defaults().clone();
     limits.ingestion_rate_mb = 0.001;
     limits.ingestion_burst_size_mb = 0.001;
@@ -260,7 +251,7 @@ fn wal_segments(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_torn_wal_tail_loses_only_the_torn_push() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     push_sample(&store);
     let out = store
         .push_at(
@@ -280,7 +271,7 @@ fn a_torn_wal_tail_loses_only_the_torn_push() {
     let f = std::fs::OpenOptions::new().write(true).open(&last).unwrap();
     f.set_len(len - 3).unwrap();
     drop(f);
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     assert_eq!(all(&store), expected());
 }
 
@@ -308,12 +299,12 @@ fn load_fixture(store: &LogStore) {
 #[test]
 fn the_store_keeps_the_log_querier_contract_in_the_head_on_disk_and_after_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     load_fixture(&store);
     model::logs::conformance::check(&store);
     store.flush(true).unwrap();
     model::logs::conformance::check(&store);
     store.close().unwrap();
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    let store = LogStore::open(dir.path(), common::opts()).unwrap();
     model::logs::conformance::check(&store);
 }

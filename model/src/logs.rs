@@ -487,7 +487,7 @@ pub trait LogQuerier: Send + Sync {
 }
 
 /// True when `labels` passes every matcher (an absent label matches as the empty string).
-pub(crate) fn matches_all(labels: &Labels, matchers: &[Matcher]) -> bool {
+pub fn matches_all(labels: &Labels, matchers: &[Matcher]) -> bool {
     matchers
         .iter()
         .all(|m| m.matches(labels.get(m.name()).unwrap_or("")))

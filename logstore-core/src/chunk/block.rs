@@ -469,6 +469,21 @@ pub struct EntryRef<'a> {
     pub metadata: Metadata<'a>,
 }
 
+impl EntryRef<'_> {
+    /// The entry copied out of its block.
+    pub fn to_log_entry(&self) -> model::logs::LogEntry {
+        model::logs::LogEntry {
+            ts: self.ts,
+            line: self.line.to_vec(),
+            metadata: self
+                .metadata
+                .iter()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+}
+
 /// An entry's structured metadata: (name, value) pairs in the order they were appended.
 #[derive(Debug, Clone, Copy)]
 pub struct Metadata<'a> {

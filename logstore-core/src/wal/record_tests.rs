@@ -19,23 +19,11 @@ fn labels() -> impl Strategy<Value = Labels> {
         .prop_map(|m| Labels::from_pairs(m.iter().map(|(n, v)| (n.as_str(), v.as_str()))).unwrap())
 }
 
-fn entries_iter(
-    entries: &[LogEntry],
-) -> impl ExactSizeIterator<Item = (i64, &[u8], impl ExactSizeIterator<Item = (&str, &str)>)> {
-    entries.iter().map(|e| {
-        (
-            e.ts,
-            e.line.as_slice(),
-            e.metadata.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        )
-    })
-}
-
 fn encode_push(tenant: &str, streams: &[StreamEntries]) -> Vec<u8> {
     let mut out = Vec::new();
     begin_push(&mut out, tenant, streams.len());
     for s in streams {
-        put_push_stream(&mut out, &s.labels, entries_iter(&s.entries));
+        put_push_stream(&mut out, &s.labels, entry_fields(&s.entries));
     }
     out
 }
@@ -66,7 +54,7 @@ proptest! {
     ) {
         let mut bytes = Vec::new();
         let refs: Vec<(&[u8], u64)> = chunks.iter().map(|(c, n)| (c.as_slice(), *n)).collect();
-        encode_head(&mut bytes, &tenant, &labels, &refs, entries_iter(&open));
+        encode_head(&mut bytes, &tenant, &labels, &refs, entry_fields(&open));
         prop_assert_eq!(
             decode(&bytes).unwrap(),
             Record::Head { tenant, labels, chunks, open }
