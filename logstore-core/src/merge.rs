@@ -145,10 +145,10 @@ impl Ord for Pending {
 /// The entries of one stream in `[mint, maxt]` (inclusive, ns) that pass a filter, in order.
 pub(crate) struct StreamCursor {
     labels: Labels,
-    /// Blocks not loaded yet; the next one to load is last.
-    blocks: Vec<BlockSource>,
+    /// Blocks not loaded yet, each with its rank (its place in the order the blocks were given,
+    /// which is the order they were stored); the next one to load is last.
+    blocks: Vec<(u32, BlockSource)>,
     heap: BinaryHeap<Pending>,
-    seq: u64,
     mint: i64,
     maxt: i64,
     direction: Direction,
@@ -165,25 +165,27 @@ impl StreamCursor {
     /// A cursor over `blocks` (any order) of the stream `labels`.
     pub fn new(
         labels: Labels,
-        mut blocks: Vec<BlockSource>,
+        blocks: Vec<BlockSource>,
         (mint, maxt): (i64, i64),
         direction: Direction,
         filter: Arc<LineFilter>,
     ) -> Self {
-        // Sorted so that `pop` yields the block that starts first in the read's direction and,
-        // among blocks that start together, the one given first (blocks come in the order
-        // they were stored), so entries with equal timestamps keep their push order. The sort
-        // is stable, so reversing first puts the first given last, where `pop` takes it.
-        blocks.reverse();
+        // Entries with equal timestamps are ordered by (block rank, position in block), so they
+        // come in the order they were stored whatever order the blocks are loaded in; blocks
+        // are loaded by where they start in the read's direction (`pop` takes the last).
+        let mut blocks: Vec<(u32, BlockSource)> = blocks
+            .into_iter()
+            .enumerate()
+            .map(|(rank, b)| (u32::try_from(rank).unwrap_or(u32::MAX), b))
+            .collect();
         match direction {
-            Direction::Forward => blocks.sort_by_key(|b| Reverse(b.bounds().0)),
-            Direction::Backward => blocks.sort_by_key(|b| b.bounds().1),
+            Direction::Forward => blocks.sort_by_key(|(rank, b)| Reverse((b.bounds().0, *rank))),
+            Direction::Backward => blocks.sort_by_key(|(rank, b)| (b.bounds().1, *rank)),
         }
         Self {
             labels,
             blocks,
             heap: BinaryHeap::new(),
-            seq: 0,
             mint,
             maxt,
             direction,
@@ -211,7 +213,7 @@ impl StreamCursor {
 
     /// True when the next block to load could hold an entry that comes before the heap's top.
     fn must_load(&self) -> bool {
-        let Some(next) = self.blocks.last() else {
+        let Some((_, next)) = self.blocks.last() else {
             return false;
         };
         let Some(top) = self.heap.peek() else {
@@ -226,7 +228,7 @@ impl StreamCursor {
     }
 
     fn load_next(&mut self) -> Result<()> {
-        let Some(source) = self.blocks.pop() else {
+        let Some((rank, source)) = self.blocks.pop() else {
             return Ok(());
         };
         let flushed = source.is_flushed();
@@ -257,8 +259,7 @@ impl StreamCursor {
             let Some(e) = block.entry(i as usize) else {
                 continue;
             };
-            self.seq += 1;
-            let key = self.key(e.ts, self.seq);
+            let key = self.key(e.ts, (u64::from(rank) << 32) | u64::from(i));
             self.heap.push(Pending {
                 key,
                 entry: e.to_log_entry(),

@@ -78,6 +78,38 @@ impl LogStore {
         if matchers.is_empty() || mint > maxt {
             return Ok(found);
         }
+        // Flushed data first, then the head's: blocks that start at the same time are loaded in
+        // this order, which is the order their entries were stored in.
+        let segments: Vec<Arc<Segment>> = tenant.segments.read().clone();
+        for seg in segments {
+            let r = &seg.reader;
+            if r.bounds().is_none_or(|(lo, hi)| hi < mint || lo > maxt) {
+                continue;
+            }
+            for id in r.streams_matching(matchers)? {
+                let Some(labels) = r.labels(id) else {
+                    continue;
+                };
+                let mut f = Found::default();
+                let chunks: Vec<ChunkRef> = r.chunks(id, mint, maxt).copied().collect();
+                for c in chunks {
+                    f.stats.chunks += 1;
+                    f.stats.entries += c.entries;
+                    f.stats.bytes += c.entry_bytes;
+                    if with_blocks {
+                        let source: Arc<dyn ChunkSource> = Arc::new(SegmentChunk {
+                            segment: seg.clone(),
+                            chunk: c,
+                        });
+                        f.blocks
+                            .extend(BlockSource::from_chunk(source, mint, maxt)?);
+                    }
+                }
+                if f.stats.chunks > 0 {
+                    merge_found(&mut found, labels, f);
+                }
+            }
+        }
         for s in tenant.head.streams() {
             if !matches_all(&s.labels, matchers) {
                 continue;
@@ -112,36 +144,6 @@ impl LogStore {
             }
             if f.stats.chunks > 0 {
                 merge_found(&mut found, s.labels.clone(), f);
-            }
-        }
-        let segments: Vec<Arc<Segment>> = tenant.segments.read().clone();
-        for seg in segments {
-            let r = &seg.reader;
-            if r.bounds().is_none_or(|(lo, hi)| hi < mint || lo > maxt) {
-                continue;
-            }
-            for id in r.streams_matching(matchers)? {
-                let Some(labels) = r.labels(id) else {
-                    continue;
-                };
-                let mut f = Found::default();
-                let chunks: Vec<ChunkRef> = r.chunks(id, mint, maxt).copied().collect();
-                for c in chunks {
-                    f.stats.chunks += 1;
-                    f.stats.entries += c.entries;
-                    f.stats.bytes += c.entry_bytes;
-                    if with_blocks {
-                        let source: Arc<dyn ChunkSource> = Arc::new(SegmentChunk {
-                            segment: seg.clone(),
-                            chunk: c,
-                        });
-                        f.blocks
-                            .extend(BlockSource::from_chunk(source, mint, maxt)?);
-                    }
-                }
-                if f.stats.chunks > 0 {
-                    merge_found(&mut found, labels, f);
-                }
             }
         }
         for f in found.values_mut() {

@@ -471,7 +471,7 @@ pub struct EntryRef<'a> {
 
 impl EntryRef<'_> {
     /// The entry copied out of its block.
-    pub fn to_log_entry(&self) -> model::logs::LogEntry {
+    pub fn to_log_entry(self) -> model::logs::LogEntry {
         model::logs::LogEntry {
             ts: self.ts,
             line: self.line.to_vec(),
