@@ -419,14 +419,7 @@ impl LogStore {
         }
         let mut streams = Vec::with_capacity(kept.len() + rewritten.len());
         for (labels, c) in &kept {
-            let chunk = ChunkInput {
-                bytes: staged.chunk_bytes(c)?,
-                mint: c.mint,
-                maxt: c.maxt,
-                entries: c.entries,
-                uncompressed_bytes: c.uncompressed_bytes,
-                entry_bytes: c.entry_bytes,
-            };
+            let chunk = ChunkInput::from_ref(staged.chunk_bytes(c)?, c);
             streams.push(StreamInput {
                 labels: labels.clone(),
                 chunks: vec![chunk],

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+/// The saved inputs of `target`, sorted by path.
+pub(crate) fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../fuzz/regressions")
         .join(target);
@@ -23,7 +24,8 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-fn replay(target: &str, f: fn(&[u8])) {
+/// Runs every saved input of `target` through `f`; none may panic.
+pub(crate) fn replay(target: &str, f: fn(&[u8])) {
     let all = inputs(target);
     assert!(!all.is_empty(), "no inputs for {target}");
     for (path, bytes) in all {
@@ -42,20 +44,27 @@ fn log_block_decoder_regressions() {
     replay("log_block_decoder", crate::chunk::fuzz_log_block_decoder);
 }
 
-/// Every truncation and every single-byte flip of each saved input, through the same hook: a
-/// small deterministic fuzz run over the damage the decoders must reject cleanly.
-#[test]
-fn log_block_decoder_damaged_seeds() {
-    for (path, bytes) in inputs("log_block_decoder") {
-        for i in 0..bytes.len() {
+/// Every truncation and a byte flip at every `step`-th byte of each saved input of `target`,
+/// through `f`: a small deterministic fuzz run over damage the decoders must reject cleanly.
+pub(crate) fn replay_damaged(target: &str, f: fn(&[u8]), step: usize) {
+    for (path, bytes) in inputs(target) {
+        for (i, _) in bytes.iter().enumerate().step_by(step) {
             let mut flipped = bytes.clone();
-            flipped[i] ^= 0x41;
-            for input in [&bytes[..i], &flipped[..]] {
-                let r = std::panic::catch_unwind(|| crate::chunk::fuzz_log_block_decoder(input));
+            if let Some(b) = flipped.get_mut(i) {
+                *b ^= 0x41;
+            }
+            for input in [bytes.get(..i).unwrap_or_default(), &flipped[..]] {
+                let r = std::panic::catch_unwind(|| f(input));
                 assert!(r.is_ok(), "{} damaged at byte {i} panics", path.display());
             }
         }
     }
+}
+
+/// Every truncation and every single-byte flip of each saved input, through the same hook.
+#[test]
+fn log_block_decoder_damaged_seeds() {
+    replay_damaged("log_block_decoder", crate::chunk::fuzz_log_block_decoder, 1);
 }
 
 /// Rewrites the seed inputs of `fuzz/regressions/log_block_decoder/` (valid and damaged blocks

@@ -56,8 +56,6 @@ pub(crate) struct StreamSnapshot {
     pub finished: Vec<FinishedChunk>,
     pub sealed: Vec<SealedBlock>,
     pub open: Option<DecodedBlock>,
-    /// Entry bytes of the whole open chunk (sealed blocks and open block).
-    pub open_bytes: u64,
 }
 
 impl StreamState {
@@ -160,8 +158,43 @@ impl StreamState {
             finished,
             sealed,
             open,
-            open_bytes: self.open_bytes,
         })
+    }
+
+    /// Chunks, entries and entry bytes of what overlaps `[mint, maxt]` (ns, inclusive), counted
+    /// as [`snapshot`](Self::snapshot) would find them but without copying anything: cut chunks
+    /// by their bounds, the open chunk once when a sealed block overlaps or an open-block entry
+    /// lies in the range.
+    pub fn stats(&self, mint: i64, maxt: i64) -> model::logs::IndexStats {
+        let mut stats = model::logs::IndexStats::default();
+        for c in self
+            .finished
+            .iter()
+            .filter(|c| c.maxt >= mint && c.mint <= maxt)
+        {
+            stats.chunks += 1;
+            stats.entries += c.entries;
+            stats.bytes += c.entry_bytes;
+        }
+        let Some(head) = &self.open else {
+            return stats;
+        };
+        let sealed = head
+            .sealed_blocks()
+            .iter()
+            .filter(|b| b.header().overlaps(mint, maxt));
+        let (mut any_sealed, mut entries) = (false, 0u64);
+        for b in sealed {
+            any_sealed = true;
+            entries += u64::from(b.header().entries);
+        }
+        let open = head.open_block_len_if_overlapping(mint, maxt);
+        if any_sealed || open.is_some() {
+            stats.chunks += 1;
+            stats.bytes += self.open_bytes;
+            stats.entries += entries + open.unwrap_or(0) as u64;
+        }
+        stats
     }
 
     /// Oldest entry time held in memory, if any.

@@ -15,6 +15,7 @@ use model::{Labels, LabelsBuilder, Matcher, StorageError};
 use crate::db::{LogStore, Segment, Tenant};
 use crate::error::Result;
 use crate::filter::{Direction, FilterOp, LineFilter};
+use crate::head::StreamSnapshot;
 use crate::merge::{BlockSource, ChunkSource, MemoryChunk, MergedEntries, StreamCursor};
 use crate::segment::ChunkRef;
 
@@ -114,34 +115,27 @@ impl LogStore {
             if !matches_all(&s.labels, matchers) {
                 continue;
             }
-            let snap = s.state.lock().snapshot(mint, maxt)?;
-            let mut f = Found::default();
+            let st = s.state.lock();
+            let mut f = Found {
+                blocks: Vec::new(),
+                stats: st.stats(mint, maxt),
+            };
+            // Label and stats calls stop here: the blocks are copied only for reads.
+            let snap = if with_blocks {
+                st.snapshot(mint, maxt)?
+            } else {
+                StreamSnapshot::default()
+            };
+            drop(st);
             for c in snap.finished {
-                f.stats.chunks += 1;
-                f.stats.entries += c.entries;
-                f.stats.bytes += c.entry_bytes;
-                if with_blocks {
-                    let source: Arc<dyn ChunkSource> = Arc::new(MemoryChunk(c.bytes));
-                    f.blocks
-                        .extend(BlockSource::from_chunk(source, mint, maxt)?);
-                }
+                let source: Arc<dyn ChunkSource> = Arc::new(MemoryChunk(c.bytes));
+                f.blocks
+                    .extend(BlockSource::from_chunk(source, mint, maxt)?);
             }
-            if !snap.sealed.is_empty() || snap.open.is_some() {
-                f.stats.chunks += 1;
-                f.stats.bytes += snap.open_bytes;
-            }
-            for b in snap.sealed {
-                f.stats.entries += u64::from(b.header().entries);
-                if with_blocks {
-                    f.blocks.push(BlockSource::Sealed(b));
-                }
-            }
-            if let Some(b) = snap.open {
-                f.stats.entries += b.len() as u64;
-                if with_blocks && let Some(src) = BlockSource::from_decoded(b) {
-                    f.blocks.push(src);
-                }
-            }
+            f.blocks
+                .extend(snap.sealed.into_iter().map(BlockSource::Sealed));
+            f.blocks
+                .extend(snap.open.and_then(BlockSource::from_decoded));
             if f.stats.chunks > 0 {
                 merge_found(&mut found, s.labels.clone(), f);
             }

@@ -300,6 +300,11 @@ impl HeadChunk {
         self.open.snapshot()
     }
 
+    /// Entries in the open block when any of them has `mint <= ts <= maxt`, without copying it.
+    pub fn open_block_len_if_overlapping(&self, mint: i64, maxt: i64) -> Option<usize> {
+        self.open.any_in(mint, maxt).then(|| self.open.len())
+    }
+
     /// Whether the chunk should be cut at `now` under `options`, and why (the first reason
     /// that applies, in the order of [`CutReason`]). An empty chunk is never cut.
     pub fn should_cut(&self, options: &ChunkOptions, now: Instant) -> Option<CutReason> {
@@ -415,6 +420,12 @@ impl BlockBuilder {
     pub fn entry_size(line: &[u8], metadata: &[(&str, &str)]) -> usize {
         let strings: usize = metadata.iter().map(|(n, v)| n.len() + v.len() + 20).sum();
         20 + uvarint_len(line.len() as u64) + line.len() + 10 + 10 * metadata.len() + strings
+    }
+
+    /// True when an entry has `mint <= ts <= maxt`.
+    pub fn any_in(&self, mint: i64, maxt: i64) -> bool {
+        let start = self.slots.partition_point(|s| s.ts < mint);
+        self.slots.get(start).is_some_and(|s| s.ts <= maxt)
     }
 
     /// True when an entry with this timestamp and line is already in the builder.

@@ -122,6 +122,16 @@ pub struct IndexStats {
     pub chunk_bytes: u64,
 }
 
+impl IndexStats {
+    /// Counts one more chunk (its stream is counted by the caller).
+    pub fn add_chunk(&mut self, r: &ChunkRef) {
+        self.chunks += 1;
+        self.entries = self.entries.saturating_add(r.entries);
+        self.uncompressed_bytes = self.uncompressed_bytes.saturating_add(r.uncompressed_bytes);
+        self.chunk_bytes = self.chunk_bytes.saturating_add(u64::from(r.len));
+    }
+}
+
 /// Where a chunk of a segment is, and what its block headers say about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ChunkRef {

@@ -165,22 +165,10 @@ fn copy_streams<B: AsRef<[u8]>, W: std::io::Write>(
         for (input, r) in chunks {
             let action = decide(&labels, r);
             if action == ChunkAction::Drop {
-                dropped.chunks += 1;
-                dropped.entries = dropped.entries.saturating_add(r.entries);
-                dropped.uncompressed_bytes = dropped
-                    .uncompressed_bytes
-                    .saturating_add(r.uncompressed_bytes);
-                dropped.chunk_bytes = dropped.chunk_bytes.saturating_add(u64::from(r.len));
+                dropped.add_chunk(r);
                 continue;
             }
-            let input_chunk = ChunkInput {
-                bytes: input.chunk_bytes(r)?,
-                mint: r.mint,
-                maxt: r.maxt,
-                entries: r.entries,
-                uncompressed_bytes: r.uncompressed_bytes,
-                entry_bytes: r.entry_bytes,
-            };
+            let input_chunk = ChunkInput::from_ref(input.chunk_bytes(r)?, r);
             let written = w.add_chunk(&labels, &input_chunk)?;
             kept = true;
             if action == ChunkAction::Rewrite {

@@ -202,7 +202,7 @@ impl<B: AsRef<[u8]>> SegmentReader<B> {
             ..IndexStats::default()
         };
         for r in self.stream_refs(id) {
-            add_chunk(&mut stats, r);
+            stats.add_chunk(r);
         }
         Some(stats)
     }
@@ -215,7 +215,7 @@ impl<B: AsRef<[u8]>> SegmentReader<B> {
         for id in streams.iter() {
             let before = stats.chunks;
             for r in self.chunks(id, mint, maxt) {
-                add_chunk(&mut stats, r);
+                stats.add_chunk(r);
             }
             if stats.chunks > before {
                 stats.streams += 1;
@@ -246,15 +246,6 @@ impl<B: AsRef<[u8]>> SegmentReader<B> {
     fn in_file(&self, e: Error) -> Error {
         e.in_file(self.path.clone())
     }
-}
-
-fn add_chunk(stats: &mut IndexStats, r: &ChunkRef) {
-    stats.chunks += 1;
-    stats.entries = stats.entries.saturating_add(r.entries);
-    stats.uncompressed_bytes = stats
-        .uncompressed_bytes
-        .saturating_add(r.uncompressed_bytes);
-    stats.chunk_bytes = stats.chunk_bytes.saturating_add(u64::from(r.len));
 }
 
 /// A chunk decoder's error with its offset made absolute (the chunk starts at `base`).

@@ -8,49 +8,21 @@ use super::format::Footer;
 use super::fuzz::build_chunk;
 use super::fuzz_log_segment_reader;
 use super::*;
+use crate::fuzz_regressions::{replay, replay_damaged};
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/log_segment_reader")
 }
 
-fn inputs() -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = corpus_dir();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        panic!("missing regression corpus {}", dir.display());
-    };
-    let mut out: Vec<(PathBuf, Vec<u8>)> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
-        .collect();
-    out.sort();
-    out
-}
-
 #[test]
 fn log_segment_reader_regressions() {
-    let all = inputs();
-    assert!(!all.is_empty(), "no inputs for log_segment_reader");
-    for (path, bytes) in all {
-        let r = std::panic::catch_unwind(|| fuzz_log_segment_reader(&bytes));
-        assert!(r.is_ok(), "{} panics log_segment_reader", path.display());
-    }
+    replay("log_segment_reader", fuzz_log_segment_reader);
 }
 
 /// Every truncation of each saved input, and a flip at every 7th byte, through the same hook.
 #[test]
 fn log_segment_reader_damaged_seeds() {
-    for (path, bytes) in inputs() {
-        for i in (0..bytes.len()).step_by(7) {
-            let mut flipped = bytes.clone();
-            flipped[i] ^= 0x41;
-            for input in [&bytes[..i], &flipped[..]] {
-                let r = std::panic::catch_unwind(|| fuzz_log_segment_reader(input));
-                assert!(r.is_ok(), "{} damaged at byte {i} panics", path.display());
-            }
-        }
-    }
+    replay_damaged("log_segment_reader", fuzz_log_segment_reader, 7);
 }
 
 /// Rewrites the seed inputs of `fuzz/regressions/log_segment_reader/` after a format change:

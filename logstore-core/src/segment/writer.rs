@@ -61,6 +61,20 @@ impl<'a> ChunkInput<'a> {
     }
 }
 
+impl<'a> ChunkInput<'a> {
+    /// The input for a chunk read from a segment: its bytes there and what its ref says.
+    pub fn from_ref(bytes: &'a [u8], r: &ChunkRef) -> Self {
+        Self {
+            bytes,
+            mint: r.mint,
+            maxt: r.maxt,
+            entries: r.entries,
+            uncompressed_bytes: r.uncompressed_bytes,
+            entry_bytes: r.entry_bytes,
+        }
+    }
+}
+
 /// Bounds, entry count and payload bytes of a chunk, from its block headers alone.
 fn header_summary(bytes: &[u8]) -> Result<(i64, i64, u64, u64)> {
     let reader = ChunkReader::new(bytes)?;

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
-use model::{Labels, Sample};
+use model::Labels;
 
 use super::Head;
 use super::series::{Appendability, Refusal, SeriesState};
@@ -231,18 +231,8 @@ impl<'a> HeadAppender<'a> {
         let head = self.head;
         let ooo_min = head.opts.ooo_window.map(|_| head.min_valid_time());
         let applied = head.with_series(p.series_ref, |series| {
-            let st = &mut series.state;
-            release_one(st);
-            match st.appendable(p.t, p.v, ooo_min) {
-                Ok(Appendability::InOrder) => {
-                    if let Some(cut) = st.append_in_order(p.t, p.v, head.opts.chunk_range) {
-                        head.persist_cut_chunk(series.series_ref, &mut st.mmapped, cut)?;
-                    }
-                }
-                Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(p.t, p.v)),
-                Ok(Appendability::Duplicate) | Err(_) => return Ok(false),
-            }
-            Ok(true)
+            release_one(&mut series.state);
+            head.store_sample(series, p.t, p.v, ooo_min)
         });
         applied.unwrap_or(Ok(false))
     }

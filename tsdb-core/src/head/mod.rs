@@ -278,6 +278,29 @@ impl Head {
         }
     }
 
+    /// Stores a sample in `series` (whose lock the caller holds) when it is appendable:
+    /// in order into the open chunk (writing a cut chunk to the chunk files), or among the
+    /// out-of-order samples. True when it was stored; a duplicate or a refused sample is not.
+    pub(crate) fn store_sample(
+        &self,
+        series: &mut MemSeries,
+        t: i64,
+        v: f64,
+        ooo_min: Option<i64>,
+    ) -> Result<bool> {
+        let st = &mut series.state;
+        match st.appendable(t, v, ooo_min) {
+            Ok(series::Appendability::InOrder) => {
+                if let Some(cut) = st.append_in_order(t, v, self.opts.chunk_range) {
+                    self.persist_cut_chunk(series.series_ref, &mut st.mmapped, cut)?;
+                }
+            }
+            Ok(series::Appendability::OutOfOrder) => st.insert_ooo(model::Sample::new(t, v)),
+            Ok(series::Appendability::Duplicate) | Err(_) => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// Writes a cut chunk to the head chunk files and records it on the series.
     pub(crate) fn persist_cut_chunk(
         &self,

@@ -8,7 +8,7 @@ use model::Sample;
 
 use super::Head;
 use super::chunk_list::ChunkList;
-use super::series::{Appendability, MmappedChunk};
+use super::series::MmappedChunk;
 use crate::block::tombstones::Interval;
 use crate::chunk::XorIter;
 use crate::error::Result;
@@ -134,23 +134,14 @@ impl ReplayState<'_> {
             if s.t < min_valid {
                 continue;
             }
-            let stored = head.with_series(r, |series| -> Result<bool> {
-                let st = &mut series.state;
+            let stored = head.with_series(r, |series| {
+                let st = &series.state;
                 // Until the first sample past them, `last` is the newest sample of the full
                 // chunks (set by `attach_chunks`); samples up to it are already in those chunks.
                 if st.open.is_none() && st.last.is_some_and(|l| s.t <= l.t) {
                     return Ok(false);
                 }
-                match st.appendable(s.t, s.v, ooo_min) {
-                    Ok(Appendability::InOrder) => {
-                        if let Some(cut) = st.append_in_order(s.t, s.v, head.opts.chunk_range) {
-                            head.persist_cut_chunk(series.series_ref, &mut st.mmapped, cut)?;
-                        }
-                    }
-                    Ok(Appendability::OutOfOrder) => st.insert_ooo(Sample::new(s.t, s.v)),
-                    Ok(Appendability::Duplicate) | Err(_) => return Ok(false),
-                }
-                Ok(true)
+                head.store_sample(series, s.t, s.v, ooo_min)
             });
             if stored.transpose()? == Some(true) {
                 lo = lo.min(s.t);
