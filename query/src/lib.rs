@@ -1,5 +1,7 @@
 //! The PromQL and LogQL engines (`query`).
 //!
-//! Not built yet: their issues come after the storage engines. The crate exists so that the workspace
-//! layout in `DESIGN.md` is in place from the start.
+//! * [`promql`]: parses PromQL with the `promql-parser` crate and evaluates it, with the semantics
+//!   of current Prometheus, over the storage traits in `model` ([`model::Queryable`]).
 #![forbid(unsafe_code)]
+
+pub mod promql;

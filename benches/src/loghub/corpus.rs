@@ -133,6 +133,9 @@ pub(crate) struct ClockModel {
     /// Per row, the gap to the next row in file order, or `None` where the sample goes back in
     /// time and at the last row: the pace inside a run of rows.
     pub(crate) steps_ns: Vec<Option<i64>>,
+    /// The coarsest of 1 s, 1 ms, 1 µs and 1 ns that divides every gap: the resolution of the
+    /// sample's clock, which a gap the synthesizer draws itself keeps.
+    pub(crate) resolution_ns: i64,
 }
 
 /// Loads every `<System>/` of `dir` that holds a `<System>_2k.log`, in name order.
@@ -572,10 +575,15 @@ fn clock_model(rows: &[SampleRow]) -> ClockModel {
             (step >= 0 && !still).then_some(step)
         })
         .collect();
+    let resolution_ns = [NANOS_PER_SEC, 1_000_000, 1_000]
+        .into_iter()
+        .find(|unit| gaps_ns.iter().all(|g| g % unit == 0))
+        .unwrap_or(1);
     ClockModel {
         base_ns,
         gaps_ns,
         steps_ns,
+        resolution_ns,
     }
 }
 

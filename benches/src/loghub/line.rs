@@ -14,7 +14,8 @@
 //! 3. the time columns, written from the stream's clock. It starts at the sample's first
 //!    timestamp and advances, inside a run, by the sample's gap between the two rows, otherwise
 //!    by a gap drawn from the sample's gaps; it never goes back. Gaps longer than
-//!    [`MAX_GAP_NS`] are redrawn below it;
+//!    [`MAX_GAP_NS`] are redrawn below it, in whole units of the sample's clock resolution (a
+//!    log that shows seconds does not get nanosecond gaps);
 //! 4. the content: each parameter value, with probability [`MIX_PROBABILITY`], replaced by the
 //!    value at the same position of another row of the template, then, with the probability
 //!    that the position holds a new value in the sample, perturbed (see `perturb`).
@@ -179,7 +180,8 @@ impl Stream {
             .or_else(|| pick(&mut self.rng, &model.clock.gaps_ns).copied())
             .unwrap_or(0);
         let gap = if gap > MAX_GAP_NS {
-            self.rng.random_range(0..=MAX_GAP_NS)
+            let unit = model.clock.resolution_ns.max(1);
+            self.rng.random_range(0..=MAX_GAP_NS / unit) * unit
         } else {
             gap
         };
