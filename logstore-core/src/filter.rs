@@ -1,10 +1,12 @@
 //! Line filters (LogQL's `|=`, `!=`, `|~`, `!~`, each with `or` alternatives, chained with AND)
 //! compiled once and run inside a block scan, on lines still in the decompressed payload.
 //!
-//! A substring stage searches the block's whole lines region at once with a prebuilt
-//! `memchr::memmem::Finder` and maps each hit back to its line: after a hit the search resumes
-//! at the start of the next line, and a hit that runs past the end of its line is not a match
-//! for that line (the line holds no later match either, since any would run past it too). Later
+//! A substring stage searches the block's whole lines region (every line followed by a `\n`) at
+//! once with a prebuilt `memchr::memmem::Finder` and maps each hit back to its line: after a
+//! hit the search resumes at the start of the next line, and a hit that runs into the
+//! terminating `\n` of its line is not a match for that line (the line holds no later match
+//! either, since any would run past its end too). Only a needle holding `\n` can span lines; a
+//! line that itself contains `\n` is one line to the search, like any other. Later
 //! stages only test the lines the earlier ones kept. Regex stages test each line on its own:
 //! LogQL's `|~` is an unanchored search, and `^`, `$` or `\b` need the line's real boundaries.
 
@@ -187,15 +189,16 @@ fn region_hits(
     while let Some(found) = region.get(pos..end).and_then(|window| finder.find(window)) {
         let at = pos + found;
         let line = block.line_at(at);
-        let Some(&line_end) = offsets.get(line + 1) else {
+        let Some(span) = block.line_span(line) else {
             return;
         };
-        if at + needle_len <= line_end as usize {
+        if at + needle_len <= span.end {
             hits.push(line as u32);
         }
-        // Searching on from the next line: one hit per line is enough, and a hit that crossed
-        // the line's end means the rest of the line holds none.
-        pos = line_end as usize;
+        // Searching on from the next line: one hit per line is enough, and a hit that ran into
+        // the line's terminator (only a needle holding `\n` can) means the rest of the line
+        // holds none.
+        pos = span.end + 1;
     }
 }
 
@@ -358,6 +361,40 @@ mod tests {
         assert_eq!(
             lines_of(f.scan(&d, 0, 9, Direction::Forward)),
             [&b""[..], b"a", b"ba"]
+        );
+    }
+
+    #[test]
+    fn a_needle_with_a_newline_matches_inside_a_line_only() {
+        // "b\na" occurs across the boundary of lines 0 and 1 (not a match), inside line 2 (a
+        // multi-line line), and across lines 2 and 3 once more.
+        let d = block(&[b"xab", b"ay", b"zb\nab", b"a\n", b"\n", b"b\na"]);
+        let f = compile(&[(FilterOp::Contains, &["b\na"])]);
+        assert_eq!(
+            lines_of(f.scan(&d, 0, 9, Direction::Forward)),
+            [&b"zb\nab"[..], b"b\na"]
+        );
+        // A needle of newlines only: lines 2 to 5 hold one each, none holds two in a row.
+        let f = compile(&[(FilterOp::Contains, &["\n"])]);
+        assert_eq!(
+            lines_of(f.scan(&d, 0, 9, Direction::Forward)),
+            [&b"zb\nab"[..], b"a\n", b"\n", b"b\na"]
+        );
+        let f = compile(&[(FilterOp::Contains, &["\n\n"])]);
+        assert!(lines_of(f.scan(&d, 0, 9, Direction::Forward)).is_empty());
+        let not = compile(&[(FilterOp::NotContains, &["b\na"])]);
+        assert_eq!(lines_of(not.scan(&d, 0, 9, Direction::Forward)).len(), 4);
+        // Line 3 holds "a\n"; line 5's "a" runs into its terminator.
+        let f = compile(&[(FilterOp::Contains, &["a\n"])]);
+        assert_eq!(
+            lines_of(f.scan(&d, 1, 9, Direction::Forward)),
+            [&b"a\n"[..]]
+        );
+        // A hit running into a terminator resumes at the next line, which still matches.
+        let d = block(&[b"xa", b"a\nb", b"ya"]);
+        assert_eq!(
+            lines_of(f.scan(&d, 0, 9, Direction::Forward)),
+            [&b"a\nb"[..]]
         );
     }
 

@@ -6,17 +6,24 @@
 //! of a block with one substring search:
 //!
 //! ```text
-//! timestamps: n × varint (zig-zag delta to the previous entry; the first to the header's mint)
-//! lengths:    n × uvarint (line lengths)
-//! lines:      the n lines back to back
+//! timestamps: the gaps after the header's mint, as a gap table and indexes or in a unit
+//!             (the `timestamps` module)
+//! multi-line: count uvarint, then per entry whose line holds k >= 1 newlines, ascending:
+//!             (index delta uvarint, k uvarint)
+//! lines:      the n lines, each followed by one `\n`
 //! metadata:   symbol count uvarint, symbols (uvarint length + UTF-8), then, only when there are
 //!             symbols, per entry: pair count uvarint + (name id, value id) uvarint pairs
 //! ```
 //!
-//! A sealed block is that payload zstd-compressed, behind a fixed header (mint, maxt, entry count,
-//! uncompressed size, compressed size, CRC32 of the compressed bytes) that a reader uses to skip
-//! blocks outside a time range without decompressing them. A chunk is a header, the table of its
-//! blocks' headers with a CRC32, then the blocks' compressed bytes.
+//! Newline-terminated lines compress better than a column of lengths (zstd models `\n` in text
+//! far better than length bytes), and the decoder finds the lines with one `memchr` pass. A line
+//! may itself contain `\n` (Loki allows it); the multi-line list says how many newlines such a
+//! line holds before its terminator.
+//!
+//! A sealed block is that payload zstd-compressed, behind a fixed header (encoding, mint, maxt,
+//! entry count, uncompressed size, compressed size, CRC32 of the compressed bytes) that a reader
+//! uses to skip blocks outside a time range without decompressing them. A chunk is a header, the
+//! table of its blocks' headers with a CRC32, then the blocks' compressed bytes.
 //!
 //! Everything here reads untrusted bytes: it never panics, checks checksums before
 //! decompressing, allocates at most [`MAX_BLOCK_SIZE`] for a payload (and index vectors bounded
@@ -28,21 +35,26 @@ use std::ops::Range;
 
 use crate::error::{Error, Result, Structure};
 
+use super::timestamps;
+
 /// The largest uncompressed payload a block may have; a decoder refuses to allocate more.
 pub const MAX_BLOCK_SIZE: usize = 64 << 20;
 
 /// zstd level used when none is configured (zstd's own default).
 pub const DEFAULT_COMPRESSION_LEVEL: i32 = 3;
 
-/// Encoding byte of a block compressed as one zstd frame. New encodings get new values.
-const ENCODING_ZSTD: u8 = 1;
+/// Encoding byte of a block whose payload has newline-terminated lines (layout in the module
+/// doc), compressed as one zstd frame. New encodings get new values, never reused: 1 was the
+/// length-prefixed layout, which is no longer read.
+const ENCODING_ZSTD_NEWLINES: u8 = 2;
 
 /// Length of an encoded [`BlockHeader`].
 pub const BLOCK_HEADER_LEN: usize = 33;
 
-/// The smallest payload of `n` entries: a timestamp and a length byte each, the symbol count.
+/// The smallest payload of `n` entries: the gap table length, the unit, a gap byte per entry
+/// but the first, a newline per entry, the multi-line count and the symbol count.
 fn min_payload_len(entries: u64) -> u64 {
-    entries.saturating_mul(2).saturating_add(1)
+    entries.saturating_mul(2).saturating_add(3)
 }
 
 /// First four bytes of a chunk: `LOGC`.
@@ -84,7 +96,7 @@ impl BlockHeader {
     /// Appends the [`BLOCK_HEADER_LEN`]-byte encoding: encoding byte, then big-endian mint,
     /// maxt, entries, uncompressed length, compressed length, CRC32.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.push(ENCODING_ZSTD);
+        out.push(ENCODING_ZSTD_NEWLINES);
         out.extend_from_slice(&self.mint.to_be_bytes());
         out.extend_from_slice(&self.maxt.to_be_bytes());
         out.extend_from_slice(&self.entries.to_be_bytes());
@@ -97,8 +109,14 @@ impl BlockHeader {
     pub fn decode(bytes: &[u8]) -> Result<BlockHeader> {
         let mut r = ByteReader::new(bytes, Structure::BlockHeader);
         let encoding = r.u8()?;
-        if encoding != ENCODING_ZSTD {
-            return Err(r.error_at(0, format!("unknown block encoding {encoding}")));
+        if encoding != ENCODING_ZSTD_NEWLINES {
+            return Err(r.error_at(
+                0,
+                format!(
+                    "unknown block encoding {encoding} (this reader knows only \
+                     {ENCODING_ZSTD_NEWLINES}, zstd with newline-terminated lines)"
+                ),
+            ));
         }
         let header = BlockHeader {
             mint: r.be64()? as i64,
@@ -245,9 +263,11 @@ pub fn decode_block(header: &BlockHeader, data: &[u8]) -> Result<DecodedBlock> {
 /// Lines are never copied out of the payload; the line filter searches them in place.
 ///
 /// Invariants (checked by `DecodedBlock::parse`): `timestamps` is sorted and has one element
-/// per entry; `line_offsets` has one more, starts at 0, never decreases, and its last value is
-/// the length of `lines`, which lies inside `payload`; `meta_offsets` is empty (no entry has
-/// metadata) or like `line_offsets` over `meta_pairs`; every pair's ids index `symbols`.
+/// per entry; `line_offsets` has one more, starts at 0, strictly increases, and its last value
+/// is the length of `lines`, which lies inside `payload`; the byte before each offset but the
+/// first is the `\n` that ends the line before it; `meta_offsets` is empty (no entry has
+/// metadata) or has `n + 1` non-decreasing offsets into `meta_pairs`; every pair's ids index
+/// `symbols`.
 #[derive(Debug, Clone)]
 pub struct DecodedBlock {
     payload: Vec<u8>,
@@ -275,26 +295,33 @@ impl DecodedBlock {
         &self.timestamps
     }
 
-    /// Every line back to back, in entry order.
+    /// Every line in entry order, each followed by its terminating `\n`.
     pub fn lines_region(&self) -> &[u8] {
         self.payload.get(self.lines.clone()).unwrap_or_default()
     }
 
-    /// Offsets of each line in [`DecodedBlock::lines_region`]: line `i` is
-    /// `offsets[i]..offsets[i + 1]`.
+    /// Where each line starts in [`DecodedBlock::lines_region`], plus the region's length:
+    /// line `i` with its terminating `\n` is `offsets[i]..offsets[i + 1]`, so the line itself
+    /// is `offsets[i]..offsets[i + 1] - 1`.
     pub fn line_offsets(&self) -> &[u32] {
         &self.line_offsets
     }
 
-    /// Line `i`, if there is such an entry.
-    pub fn line(&self, i: usize) -> Option<&[u8]> {
+    /// The bytes of line `i` in [`DecodedBlock::lines_region`], without its terminating `\n`
+    /// (which is at `span.end`), if there is such an entry.
+    pub fn line_span(&self, i: usize) -> Option<Range<usize>> {
         let start = *self.line_offsets.get(i)? as usize;
-        let end = *self.line_offsets.get(i + 1)? as usize;
-        self.lines_region().get(start..end)
+        let next = *self.line_offsets.get(i + 1)? as usize;
+        Some(start..next.saturating_sub(1).max(start))
     }
 
-    /// Index of the line whose bytes contain `offset` of the lines region (the last line for an
-    /// offset at or past the end). Empty lines contain no offset.
+    /// Line `i` without its terminating `\n`, if there is such an entry.
+    pub fn line(&self, i: usize) -> Option<&[u8]> {
+        self.lines_region().get(self.line_span(i)?)
+    }
+
+    /// Index of the line whose bytes or terminating `\n` contain `offset` of the lines region
+    /// (the last line for an offset at or past the end).
     pub fn line_at(&self, offset: usize) -> usize {
         let offset = offset.min(u32::MAX as usize) as u32;
         self.line_offsets
@@ -341,8 +368,9 @@ impl DecodedBlock {
                 format!("{} bytes cannot hold {n} entries", payload.len()),
             ));
         }
-        let timestamps = parse_timestamps(&mut r, n, header)?;
-        let (line_offsets, lines) = parse_lines(&mut r, n)?;
+        let timestamps = timestamps::parse(&mut r, n, header.mint)?;
+        let multiline = parse_multiline(&mut r, n)?;
+        let (line_offsets, lines) = parse_lines(&mut r, n, &multiline)?;
         let symbols = parse_symbols(&mut r)?;
         let (meta_offsets, meta_pairs) = match symbols.len() {
             0 => (Vec::new(), Vec::new()),
@@ -372,40 +400,91 @@ impl DecodedBlock {
     }
 }
 
-fn parse_timestamps(r: &mut ByteReader<'_>, n: usize, header: &BlockHeader) -> Result<Vec<i64>> {
-    let mut timestamps = Vec::with_capacity(n);
-    let mut prev = header.mint;
-    for i in 0..n {
-        let at = r.pos();
-        let ts = prev.wrapping_add(unzigzag(r.uvarint()?));
-        if (i == 0 && ts != header.mint) || ts < prev {
-            return Err(r.error_at(
-                at,
-                format!("timestamp {ts} of entry {i} out of order (after {prev})"),
-            ));
-        }
-        timestamps.push(ts);
-        prev = ts;
-    }
-    Ok(timestamps)
+/// One entry of the multi-line list: an entry index and the newlines its line holds (at least
+/// one) before its terminator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Multiline {
+    index: usize,
+    newlines: usize,
 }
 
-fn parse_lines(r: &mut ByteReader<'_>, n: usize) -> Result<(Vec<u32>, Range<usize>)> {
+/// Reads the multi-line list: indices strictly increasing and below `n`, counts at least 1, and
+/// all the newlines they promise (plus one terminator per entry) fitting in what follows.
+fn parse_multiline(r: &mut ByteReader<'_>, n: usize) -> Result<Vec<Multiline>> {
+    let at = r.pos();
+    let count = r.uvarint()?;
+    if count > n as u64 || count > (r.rest().len() / 2) as u64 {
+        let reason = format!(
+            "{count} multi-line entries among {n} entries in {} bytes",
+            r.rest().len()
+        );
+        return Err(r.error_at(at, reason));
+    }
+    let mut list = Vec::with_capacity(count as usize);
+    let mut newlines_needed = n as u64;
+    let mut index: u64 = 0;
+    for j in 0..count {
+        let at = r.pos();
+        let delta = r.uvarint()?;
+        if j > 0 && delta == 0 {
+            return Err(r.error_at(at, format!("multi-line entry {index} listed twice")));
+        }
+        index = index.saturating_add(delta);
+        if index >= n as u64 {
+            return Err(r.error_at(at, format!("multi-line entry {index} of {n} entries")));
+        }
+        let at = r.pos();
+        let newlines = r.uvarint()?;
+        newlines_needed = newlines_needed.saturating_add(newlines);
+        if newlines == 0 || newlines_needed > r.rest().len() as u64 {
+            let reason = format!(
+                "entry {index} listed with {newlines} newlines, {newlines_needed} needed in all \
+                 in {} bytes",
+                r.rest().len()
+            );
+            return Err(r.error_at(at, reason));
+        }
+        list.push(Multiline {
+            index: index as usize,
+            newlines: newlines as usize,
+        });
+    }
+    Ok(list)
+}
+
+/// Finds the end of each of the `n` lines: the next newline, or for a multi-line entry the
+/// newline after the ones its line holds. The lines region ends after the last terminator.
+fn parse_lines(
+    r: &mut ByteReader<'_>,
+    n: usize,
+    multiline: &[Multiline],
+) -> Result<(Vec<u32>, Range<usize>)> {
     let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0u32);
-    let mut total: u64 = 0;
-    for i in 0..n {
-        total = total.saturating_add(r.uvarint()?);
-        // What is left must hold the lines seen so far and the symbol count.
-        if total >= r.rest().len() as u64 {
-            return Err(r.error(format!(
-                "line {i} ends past the payload ({total} bytes of lines)"
-            )));
+    // The payload is at most MAX_BLOCK_SIZE bytes, so every offset fits a u32.
+    let mut newlines = memchr::memchr_iter(b'\n', r.rest()).map(|p| p as u32 + 1);
+    if multiline.is_empty() {
+        offsets.extend(newlines.by_ref().take(n));
+    } else {
+        let mut multiline = multiline.iter().peekable();
+        for i in 0..n {
+            let inside = multiline
+                .next_if(|m| m.index == i)
+                .map_or(0, |m| m.newlines);
+            let Some(end) = newlines.nth(inside) else {
+                break;
+            };
+            offsets.push(end);
         }
-        offsets.push(total as u32);
     }
+    if offsets.len() != n + 1 {
+        let line = offsets.len() - 1;
+        let reason = format!("line {line} of {n} is not terminated by a newline");
+        return Err(r.error(reason));
+    }
+    let len = offsets.last().map_or(0, |&end| end as usize);
     let start = r.pos();
-    r.bytes(total as usize)?;
+    r.bytes(len)?;
     Ok((offsets, start..r.pos()))
 }
 
@@ -598,15 +677,6 @@ pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
 /// Bytes `v` takes as a uvarint.
 pub(super) fn uvarint_len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-/// Zig-zag maps signed to unsigned so small magnitudes of either sign stay short.
-pub(super) fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(u: u64) -> i64 {
-    ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
 /// Reads a chunk's block headers (checked against their CRC) and hands out its blocks, which

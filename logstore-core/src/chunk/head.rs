@@ -29,9 +29,13 @@ use super::block::ChunkReader;
 use super::block::{
     BLOCK_HEADER_LEN, BlockHeader, CHUNK_HEADER_LEN, CHUNK_MAGIC, CHUNK_VERSION,
     DEFAULT_COMPRESSION_LEVEL, DecodedBlock, MAX_BLOCK_SIZE, SealedBlock, put_uvarint, uvarint_len,
-    zigzag,
 };
+use super::timestamps::GapStats;
 use crate::error::{Error, Result};
+
+/// The most bytes one multi-line list entry takes: an index delta below 2^32 and a newline
+/// count below [`MAX_BLOCK_SIZE`], 5 bytes each as uvarints.
+const MAX_MULTILINE_ENTRY: usize = 10;
 
 /// A scratch buffer larger than this is freed after use rather than kept per thread.
 const KEEP_SCRATCH: usize = 4 << 20;
@@ -214,7 +218,7 @@ impl HeadChunk {
         if self.is_duplicate(ts, line) {
             return Ok(AppendOutcome::Duplicate);
         }
-        if self.open.size() >= self.block_size || self.open.size() + size >= MAX_BLOCK_SIZE {
+        if self.open.size() >= self.block_size || self.open.max_size() + size >= MAX_BLOCK_SIZE {
             self.seal_open_block()?;
         }
         self.open.push(ts, line, metadata);
@@ -364,10 +368,13 @@ struct Slot {
 /// arrival order), lines in arrival order in one buffer, metadata strings interned.
 ///
 /// Invariants: `slots` is sorted by `ts`; every slot's ranges lie inside `line_bytes` and
-/// `meta_pairs`; every pair's ids are below `symbols.len()`; `entries_size` and `pairs_size`
-/// count the payload bytes of the timestamp, length, line and symbol sections and of the pairs
-/// section (written only when there are symbols): exactly when entries arrived in timestamp
-/// order, and as an upper bound of the timestamp growth otherwise (see `push`).
+/// `meta_pairs`; every pair's ids are below `symbols.len()`; `gaps` accounts for the timestamp
+/// section of the slots' timestamps; `multiline` counts the lines that contain a newline and
+/// `last_multiline` is the sorted index of the last of them; `entries_size` counts the payload
+/// bytes of the lines, their newlines and the symbols, `pairs_size` those of the pairs section
+/// (written only when there are symbols), `multiline_size` those of the multi-line entries:
+/// exactly when entries arrived in timestamp order, as an upper bound otherwise (see
+/// `count_multiline`).
 #[derive(Debug, Default)]
 pub struct BlockBuilder {
     slots: Vec<Slot>,
@@ -376,7 +383,11 @@ pub struct BlockBuilder {
     symbols: Vec<Box<str>>,
     symbol_ids: HashMap<Box<str>, u32>,
     entries_size: usize,
+    gaps: GapStats,
     pairs_size: usize,
+    multiline: usize,
+    last_multiline: Option<usize>,
+    multiline_size: usize,
 }
 
 impl BlockBuilder {
@@ -406,7 +417,22 @@ impl BlockBuilder {
         } else {
             self.pairs_size
         };
-        self.entries_size + uvarint_len(self.symbols.len() as u64) + pairs
+        self.gaps.section().1
+            + self.entries_size
+            + uvarint_len(self.multiline as u64)
+            + self.multiline_size
+            + uvarint_len(self.symbols.len() as u64)
+            + pairs
+    }
+
+    /// An upper bound of [`BlockBuilder::size`] that a push raises by at most its
+    /// [`BlockBuilder::entry_size`]: the size with the timestamp section at its largest (one
+    /// new gap can change the unit or overflow the gap table, and so grow every gap at once).
+    pub fn max_size(&self) -> usize {
+        match self.size() {
+            0 => 0,
+            size => size - self.gaps.section().1 + self.gaps.max_section_len(),
+        }
     }
 
     /// Oldest and newest timestamps, when there are entries.
@@ -414,12 +440,13 @@ impl BlockBuilder {
         Some((self.slots.first()?.ts, self.slots.last()?.ts))
     }
 
-    /// How many payload bytes an entry adds at most: its timestamp and its neighbour's growing
-    /// to the largest varint, its line and length, its metadata as if every string were a new
-    /// symbol, and the section counts.
+    /// How many bytes an entry adds at most to [`BlockBuilder::max_size`]: its gap at the
+    /// largest varint, its line and newline, a multi-line entry and the growth of the next
+    /// one's index delta, its metadata as if every string were a new symbol, and the section
+    /// counts.
     pub fn entry_size(line: &[u8], metadata: &[(&str, &str)]) -> usize {
         let strings: usize = metadata.iter().map(|(n, v)| n.len() + v.len() + 20).sum();
-        20 + uvarint_len(line.len() as u64) + line.len() + 10 + 10 * metadata.len() + strings
+        20 + line.len() + 1 + MAX_MULTILINE_ENTRY + 1 + 20 + 10 * metadata.len() + strings
     }
 
     /// True when an entry has `mint <= ts <= maxt`.
@@ -466,18 +493,46 @@ impl BlockBuilder {
             line: (line_start, self.line_bytes.len() as u32),
             meta: (meta_start, self.meta_pairs.len() as u32),
         };
-        // Out of order, the entry's delta and its successor's new one may each take 10 bytes.
-        let ts_size = match self.slots.last() {
-            None => 1,
-            Some(last) if last.ts <= ts => uvarint_len(zigzag(ts.wrapping_sub(last.ts))),
-            Some(_) => 20,
-        };
-        self.entries_size += ts_size + uvarint_len(line.len() as u64) + line.len();
-        if self.slots.last().is_none_or(|last| last.ts <= ts) {
-            self.slots.push(slot);
+        self.entries_size += line.len() + 1;
+        let newlines = memchr::memchr_iter(b'\n', line).count();
+        let in_order = self.slots.last().is_none_or(|last| last.ts <= ts);
+        let at = if in_order {
+            self.slots.len()
         } else {
-            let at = self.slots.partition_point(|s| s.ts <= ts);
-            self.slots.insert(at, slot);
+            self.slots.partition_point(|s| s.ts <= ts)
+        };
+        let before = at.checked_sub(1).and_then(|i| self.slots.get(i));
+        let after = self.slots.get(at);
+        let unit_shrank = self
+            .gaps
+            .insert(before.map(|s| s.ts), ts, after.map(|s| s.ts));
+        self.count_multiline(at, newlines, in_order);
+        self.slots.insert(at, slot);
+        if unit_shrank {
+            self.gaps.recount(self.slots.iter().map(|s| s.ts));
+        }
+    }
+
+    /// Accounts for an entry about to be placed at sorted index `at` whose line holds
+    /// `newlines`: exactly when it goes last, and as an upper bound (its own multi-line entry
+    /// at the largest size, and the next one's index delta one byte longer) when inserted.
+    fn count_multiline(&mut self, at: usize, newlines: usize, last: bool) {
+        if !last && let Some(i) = self.last_multiline.as_mut().filter(|i| **i >= at) {
+            *i += 1;
+            self.multiline_size += 1;
+        }
+        if newlines == 0 {
+            return;
+        }
+        self.multiline += 1;
+        self.multiline_size += if last {
+            let delta = at - self.last_multiline.unwrap_or(0);
+            uvarint_len(delta as u64) + uvarint_len(newlines as u64)
+        } else {
+            MAX_MULTILINE_ENTRY
+        };
+        if self.last_multiline.is_none_or(|i| i < at) {
+            self.last_multiline = Some(at);
         }
     }
 
@@ -510,16 +565,11 @@ impl BlockBuilder {
     pub fn encode_payload(&self, out: &mut Vec<u8>) {
         out.clear();
         out.reserve(self.size());
-        let mut prev = self.slots.first().map_or(0, |s| s.ts);
-        for s in &self.slots {
-            put_uvarint(out, zigzag(s.ts.wrapping_sub(prev)));
-            prev = s.ts;
-        }
-        for s in &self.slots {
-            put_uvarint(out, u64::from(s.line.1 - s.line.0));
-        }
+        self.gaps.encode(self.slots.iter().map(|s| s.ts), out);
+        self.encode_multiline(out);
         for s in &self.slots {
             out.extend_from_slice(self.line_of(s));
+            out.push(b'\n');
         }
         put_uvarint(out, self.symbols.len() as u64);
         for sym in &self.symbols {
@@ -534,6 +584,24 @@ impl BlockBuilder {
                     put_uvarint(out, u64::from(name));
                     put_uvarint(out, u64::from(value));
                 }
+            }
+        }
+    }
+
+    /// Writes the multi-line list: the count, then (index delta, newlines) per line that holds
+    /// newlines, in sorted order. Lines are searched only when some line has a newline.
+    fn encode_multiline(&self, out: &mut Vec<u8>) {
+        put_uvarint(out, self.multiline as u64);
+        if self.multiline == 0 {
+            return;
+        }
+        let mut prev = 0;
+        for (i, s) in self.slots.iter().enumerate() {
+            let newlines = memchr::memchr_iter(b'\n', self.line_of(s)).count();
+            if newlines > 0 {
+                put_uvarint(out, (i - prev) as u64);
+                put_uvarint(out, newlines as u64);
+                prev = i;
             }
         }
     }
@@ -594,7 +662,11 @@ impl BlockBuilder {
         self.symbols.clear();
         self.symbol_ids.clear();
         self.entries_size = 0;
+        self.gaps = GapStats::default();
         self.pairs_size = 0;
+        self.multiline = 0;
+        self.last_multiline = None;
+        self.multiline_size = 0;
     }
 }
 
@@ -671,7 +743,8 @@ fn check_decoded(block: &DecodedBlock, entries: u32) {
         block.len(),
         "an entry does not resolve"
     );
-    let Ok(filter) = LineFilter::compile(&[(FilterOp::Contains, &["a", "\u{0}\u{1}"][..])]) else {
+    let Ok(filter) = LineFilter::compile(&[(FilterOp::Contains, &["a", "\u{0}\u{1}", "b\na"][..])])
+    else {
         return;
     };
     let naive: Vec<u32> = (0..block.len())

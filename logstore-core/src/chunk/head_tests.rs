@@ -1,6 +1,7 @@
 //! Tests of `head.rs`, kept apart so the module itself stays short.
 #![allow(clippy::indexing_slicing, reason = "tests index known-good data")]
 
+use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::super::block::tests::{Owned, entries, owned, push_all};
@@ -87,8 +88,116 @@ proptest! {
                 BlockBuilder::entry_size(l, &md)
             })
             .sum();
-        prop_assert!(payload.len() <= bound + 1);
+        prop_assert!(payload.len() <= bound + 2);
     }
+
+    #[test]
+    fn size_bounds_the_payload_in_any_arrival_order(
+        entries in entries(80),
+        multiline_at in proptest::collection::vec(any::<bool>(), 80),
+    ) {
+        let mut b = BlockBuilder::new();
+        for ((ts, line, _), newline) in entries.iter().zip(multiline_at) {
+            let line = if newline { [&line[..], b"\n"].concat() } else { line.clone() };
+            let max_before = b.max_size();
+            b.push(*ts, &line, &[]);
+            let mut payload = Vec::new();
+            b.encode_payload(&mut payload);
+            prop_assert!(b.size() >= payload.len(), "{} < {}", b.size(), payload.len());
+            prop_assert!(b.max_size() >= b.size());
+            prop_assert!(b.max_size() <= max_before + BlockBuilder::entry_size(&line, &[]));
+        }
+    }
+}
+
+/// Timestamps from a clock that ticks in a few steps (zero, one ns, a second, a second and a
+/// ns, a huge jump) or in any step, in a shuffled arrival order.
+fn clock() -> impl Strategy<Value = Vec<i64>> {
+    let few = prop_oneof![
+        Just(0u64),
+        Just(1),
+        Just(1_000_000_000),
+        Just(1_000_000_001),
+        Just(1 << 62)
+    ];
+    let step = prop_oneof![3 => few, 1 => 0u64..u64::MAX >> 8];
+    (any::<i32>(), vec(step, 0..300)).prop_flat_map(|(start, steps)| {
+        let mut ts = i64::from(start);
+        let mut all = vec![ts];
+        for step in steps {
+            ts = ts.saturating_add_unsigned(step);
+            all.push(ts);
+        }
+        Just(all).prop_shuffle()
+    })
+}
+
+proptest! {
+    #[test]
+    fn timestamps_round_trip_and_size_is_exact(arrivals in clock()) {
+        let mut b = BlockBuilder::new();
+        for &ts in &arrivals {
+            let max_before = b.max_size();
+            b.push(ts, b"x", &[]);
+            let mut payload = Vec::new();
+            b.encode_payload(&mut payload);
+            prop_assert_eq!(b.size(), payload.len());
+            prop_assert!(b.max_size() <= max_before + BlockBuilder::entry_size(b"x", &[]));
+        }
+        let mut sorted = arrivals.clone();
+        sorted.sort_unstable();
+        let decoded = b.seal(1).unwrap().unwrap().decode().unwrap();
+        prop_assert_eq!(decoded.timestamps(), &sorted[..]);
+    }
+}
+
+#[test]
+fn gap_table_when_it_is_smaller() {
+    let encode = |steps: &mut dyn Iterator<Item = i64>| {
+        let mut b = BlockBuilder::new();
+        let mut ts = 1_700_000_000_000_000_000;
+        for step in steps {
+            ts += step;
+            b.push(ts, b"x", &[]);
+        }
+        let mut payload = Vec::new();
+        b.encode_payload(&mut payload);
+        assert_eq!(b.size(), payload.len());
+        payload
+    };
+    // Seconds and single ns: a two-gap table [1, 10^9] and a byte per gap.
+    let payload = encode(&mut (0..100).map(|i| if i % 3 == 0 { 1 } else { 1_000_000_000 }));
+    assert_eq!(payload[..7], [2, 1, 0x80, 0x94, 0xeb, 0xdc, 0x03]);
+    assert_eq!(payload[7..10], [1, 1, 0]);
+    // Whole seconds: no table, unit 10^9, gaps of 1 and 2.
+    let payload = encode(&mut (0..100).map(|i| 1_000_000_000 * (1 + i % 2)));
+    assert_eq!(payload[..9], [0, 0x80, 0x94, 0xeb, 0xdc, 0x03, 2, 1, 2]);
+    // 200 distinct gaps overflow the table: no table, unit 1.
+    let payload = encode(&mut (0..200).map(|i| i * i));
+    assert_eq!(payload[..3], [0, 1, 1]);
+}
+
+#[test]
+fn multiline_size_is_exact_in_order() {
+    let mut b = BlockBuilder::new();
+    let lines: [&[u8]; 6] = [b"a\nb", b"plain", b"\n", b"", b"\n\n\n", b"x"];
+    for (ts, line) in lines.iter().enumerate() {
+        b.push(ts as i64, line, &[]);
+    }
+    for i in 0..200 {
+        b.push(
+            10 + i,
+            if i % 150 == 149 { b"late\nline" } else { b"y" },
+            &[],
+        );
+    }
+    let mut payload = Vec::new();
+    b.encode_payload(&mut payload);
+    assert_eq!(b.size(), payload.len());
+    // Timestamps (0, unit 1, 205 gaps of 1 byte), then the list: 4 entries, (0, 1), (2, 1),
+    // (2, 3), (149 + 6 - 4 = 151, 1).
+    assert_eq!(payload[..2], [0, 1]);
+    assert_eq!(payload[207..217], [4, 0, 1, 2, 1, 2, 3, 151, 1, 1]);
 }
 
 #[test]
@@ -101,8 +210,9 @@ fn repeated_metadata_is_stored_once() {
     let mut payload = Vec::new();
     b.encode_payload(&mut payload);
     let once = "trace_id".len() + "abcdef0123456789".len();
-    // Per entry: ts 1, length 1, line 5, pair count 1, two ids 2.
-    assert_eq!(payload.len(), 100 * 10 + 1 + 2 + once);
+    // Timestamps: no gap table, unit 1, 99 gaps of 1. Per entry: line 5, newline 1, pair count
+    // 1, two ids 2. Then the multi-line and symbol counts and the two symbols' lengths.
+    assert_eq!(payload.len(), 2 + 99 + 100 * 9 + 1 + 1 + 2 + once);
 }
 
 #[test]

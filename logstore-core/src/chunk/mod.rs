@@ -1,9 +1,10 @@
 //! Log chunks: blocks of entries compressed with zstd, grouped in chunks. `head` writes them (the
 //! open block builder and the head chunk of a stream), `block` reads them (block and chunk
-//! decoders over untrusted bytes). Layouts: `docs/format/log-chunks.md`.
+//! decoders over untrusted bytes), `timestamps` writes and reads a block's timestamp section. Layouts: `docs/format/log-chunks.md`.
 
 mod block;
 mod head;
+mod timestamps;
 
 // Until the stream head, segment writer and querier (later modules) use them, most of these are
 // reached only through the `testing` feature's re-exports.
