@@ -2,11 +2,16 @@
 
 use std::time::Duration;
 
-use model::{Labels, METRIC_NAME, Queryable, Sample};
+use model::{Labels, Queryable, Sample};
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{AtModifier, Expr, Offset};
 
-use super::eval::{Evaluator, Grid, StepSeries, Value, expr_type_name, merge_same_labels};
+use super::durations;
+use super::eval::{
+    Evaluator, Grid, NAME_LABELS, StepSeries, Value, expr_type_name, info_time_bounds,
+    mark_label_selectors, merge_same_labels,
+};
+use super::extended;
 use super::parse::{at_millis, millis, offset_millis, parse};
 use super::{InstantSample, QueryError, QueryResult, QueryValue, RangeSeries};
 
@@ -91,7 +96,14 @@ impl Engine {
         grid: Grid,
         instant: bool,
     ) -> Result<QueryResult, QueryError> {
-        let expr = parse(query)?;
+        let query_text = durations::rewrite(
+            query,
+            grid.start,
+            grid.end(),
+            if instant { 0 } else { grid.step },
+        )?;
+        let query_text = mark_label_selectors(&query_text);
+        let expr = parse(&query_text)?;
         if !instant && matches!(expr.value_type(), ValueType::Matrix | ValueType::String) {
             return Err(QueryError::Execution(format!(
                 "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
@@ -108,6 +120,7 @@ impl Engine {
             grid.end(),
         )
         .unwrap_or((grid.start, grid.end()));
+        let (mint, maxt) = extended::load_range(&expr, mint, maxt, lookback);
         let querier = storage.querier(mint, maxt)?;
         let mut evaluator = Evaluator::new(&*querier, &self.options, query, grid, instant);
         let value = evaluator.eval(&expr, grid)?;
@@ -164,11 +177,28 @@ fn time_bounds(
             inner(&a.expr, start, end),
             a.param.as_ref().and_then(|p| inner(p, start, end)),
         ),
-        Expr::Call(c) => c
-            .args
-            .args
-            .iter()
-            .fold(None, |acc, a| union(acc, inner(a, start, end))),
+        Expr::Call(c) => {
+            let args = c
+                .args
+                .args
+                .iter()
+                .fold(None, |acc, a| union(acc, inner(a, start, end)));
+            // info() reads its info series at the times its first argument's samples come from.
+            match (c.func.name, c.args.args.first()) {
+                ("info", Some(base)) => union(
+                    args,
+                    Some(info_time_bounds(
+                        base,
+                        start,
+                        end,
+                        lookback,
+                        query_start,
+                        query_end,
+                    )),
+                ),
+                _ => args,
+            }
+        }
         Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => None,
     }
 }
@@ -239,7 +269,7 @@ fn drop_marked_names(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryEr
     let mut series = merge_same_labels(series)?;
     for s in &mut series {
         if s.drop_name {
-            s.labels = s.labels.without(&[METRIC_NAME]);
+            s.labels = s.labels.without(NAME_LABELS);
             s.drop_name = false;
         }
     }

@@ -5,12 +5,18 @@
 //! and binary operators and aggregations combine series step by step without re-selecting.
 //! Range vectors never exist as values between steps: functions over them slide a window along
 //! each series ([`RangeInput`]). A subquery evaluates its inner expression once over its own
-//! aligned grid and feeds the points to the same windows.
+//! aligned grid and feeds the points to the same windows. A range selector with an `anchored` or
+//! `smoothed` modifier hands its function windows that reach a lookback delta past their edges
+//! ([`RangeInput::map_spans`]); a `smoothed` instant selector interpolates between the samples
+//! around each step.
 
 mod aggregate;
 mod binary;
 mod call;
 mod histogram;
+mod info;
+
+pub(crate) use info::{info_time_bounds, mark_label_selectors};
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -19,8 +25,14 @@ use std::time::Instant;
 use model::{Labels, Sample, SeriesQuerier, is_stale_nan};
 use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
 
+use super::extended::{modifier_of, without_marks};
+use super::functions::range::{self, ExtendedWindow, SelectorModifier};
 use super::parse::{at_millis, millis, offset_millis, selector_matchers};
 use super::{EngineOptions, QueryError};
+
+/// The labels that describe the metric name: `__name__`, and the `__type__` and `__unit__`
+/// metadata labels Prometheus 3 can attach to it. Whatever drops the name drops all three.
+pub(crate) const NAME_LABELS: &[&str] = &[model::METRIC_NAME, "__type__", "__unit__"];
 
 /// The evaluation times of one (sub)expression: `start`, `start + step`, ..., at most `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +124,8 @@ pub(crate) struct RangeInput {
     pub(crate) series: Vec<(Labels, bool, Rc<[Sample]>)>,
     pub(crate) range: i64,
     pub(crate) ends: Vec<i64>,
+    /// The `anchored` / `smoothed` modifier of a range selector (never of a subquery).
+    pub(crate) modifier: Option<SelectorModifier>,
 }
 
 impl RangeInput {
@@ -119,6 +133,28 @@ impl RangeInput {
     /// window is not empty, building one output series per input series.
     pub(crate) fn map_windows(
         &self,
+        f: impl FnMut(usize, &[Sample], i64, i64) -> Option<f64>,
+    ) -> Vec<StepSeries> {
+        self.map_spans((0, 0), f)
+    }
+
+    /// How far before and after its window a modified range selector's function looks, ms:
+    /// `anchored` a lookback delta back (for the anchor), `smoothed` also one forward (for the
+    /// neighbours interpolated from).
+    pub(crate) fn reach(&self, lookback: i64) -> (i64, i64) {
+        match self.modifier {
+            None => (0, 0),
+            Some(SelectorModifier::Anchored) => (lookback, 0),
+            Some(SelectorModifier::Smoothed) => (lookback, lookback),
+        }
+    }
+
+    /// As [`RangeInput::map_windows`], but each slice reaches `reach.0` ms before the window's
+    /// start and `reach.1` ms after its end: it holds the samples with
+    /// `start - reach.0 < t <= end + reach.1`, while `f` still gets the window's own bounds.
+    pub(crate) fn map_spans(
+        &self,
+        (before, after): (i64, i64),
         mut f: impl FnMut(usize, &[Sample], i64, i64) -> Option<f64>,
     ) -> Vec<StepSeries> {
         let mut out = Vec::with_capacity(self.series.len());
@@ -127,17 +163,18 @@ impl RangeInput {
             let (mut lo, mut hi) = (0usize, 0usize);
             for (step, (point, &end)) in points.iter_mut().zip(&self.ends).enumerate() {
                 let start = end.saturating_sub(self.range);
+                let (first, last) = (start.saturating_sub(before), end.saturating_add(after));
                 // Ends never decrease, so both bounds only move forward.
-                while hi < samples.len() && samples[hi].t <= end {
+                while hi < samples.len() && samples[hi].t <= last {
                     hi += 1;
                 }
                 lo = lo.min(hi);
-                while lo < hi && samples[lo].t <= start {
+                while lo < hi && samples[lo].t <= first {
                     lo += 1;
                 }
-                let window = &samples[lo..hi];
-                if !window.is_empty() {
-                    *point = f(step, window, start, end);
+                let span = &samples[lo..hi];
+                if !span.is_empty() {
+                    *point = f(step, span, start, end);
                 }
             }
             out.push(StepSeries {
@@ -215,8 +252,9 @@ impl<'a> Evaluator<'a> {
     /// ` (line:column)` of `expr` in the query text, as Prometheus ends annotations; empty when
     /// the expression's canonical form does not appear in the text as written.
     pub(crate) fn position_of(&self, expr: &Expr) -> String {
-        let needle = expr.to_string();
-        let Some(at) = self.query_text.find(&needle) else {
+        let printed = expr.to_string();
+        let needle = without_marks(&printed);
+        let Some(at) = self.query_text.find(needle.as_ref()) else {
             return String::new();
         };
         let before = &self.query_text[..at];
@@ -276,7 +314,8 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// A range vector as a query's value: only an instant query (one step) may return one.
+    /// A range vector as a query's value: only an instant query (one step) may return one. With
+    /// an `anchored` / `smoothed` modifier it has a point on each edge of the window.
     fn eval_matrix_value(
         &mut self,
         expr: &Expr,
@@ -291,15 +330,22 @@ impl<'a> Evaluator<'a> {
         let input = self.range_input(expr, grid)?;
         let end = input.ends.first().copied().unwrap_or(grid.start);
         let start = end.saturating_sub(input.range);
+        let (before, after) = input.reach(self.options.lookback_delta_ms);
         let series = input
             .series
             .iter()
             .filter_map(|(labels, _, samples)| {
-                let window: Vec<Sample> = samples
+                let span: Vec<Sample> = samples
                     .iter()
-                    .filter(|s| s.t > start && s.t <= end)
+                    .filter(|s| {
+                        s.t > start.saturating_sub(before) && s.t <= end.saturating_add(after)
+                    })
                     .copied()
                     .collect();
+                let window = match input.modifier {
+                    None => span,
+                    Some(m) => range::extend_window(ExtendedWindow::new(&span, start, end), m),
+                };
                 (!window.is_empty()).then(|| (labels.clone(), window))
             })
             .collect();
@@ -327,7 +373,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The series of a selector, loaded once per query.
-    fn load(&mut self, vs: &VectorSelector) -> Result<Rc<[LoadedSeries]>, QueryError> {
+    pub(crate) fn load(&mut self, vs: &VectorSelector) -> Result<Rc<[LoadedSeries]>, QueryError> {
         let matchers = selector_matchers(vs)?;
         let key = matchers
             .iter()
@@ -379,6 +425,9 @@ impl<'a> Evaluator<'a> {
         let loaded = self.load(vs)?;
         let at = at_millis(vs.at.as_ref(), self.query_start, self.query_end);
         let times = self.eval_times(at, offset_millis(vs.offset.as_ref()), grid);
+        if !timestamps && modifier_of(vs) == Some(SelectorModifier::Smoothed) {
+            return self.smoothed_vector_selector(&loaded, times, grid);
+        }
         let lookback = self.options.lookback_delta_ms;
         let mut out = Vec::with_capacity(loaded.len());
         for series in loaded.iter() {
@@ -405,6 +454,33 @@ impl<'a> Evaluator<'a> {
                 out.push(s);
             }
         }
+        Ok(out)
+    }
+
+    /// `v smoothed`: per step the value interpolated at the step's time between the samples
+    /// around it within the lookback delta on either side (staleness markers ignored, as
+    /// upstream's `smoothSeries` does), or the last one's when none follows.
+    fn smoothed_vector_selector(
+        &mut self,
+        loaded: &[LoadedSeries],
+        times: Vec<i64>,
+        grid: Grid,
+    ) -> Result<Vec<StepSeries>, QueryError> {
+        let input = RangeInput {
+            series: loaded
+                .iter()
+                .map(|s| (s.labels.clone(), false, without_stale(&s.samples)))
+                .collect(),
+            range: 0,
+            ends: times,
+            modifier: Some(SelectorModifier::Smoothed),
+        };
+        let lookback = self.options.lookback_delta_ms;
+        let mut out = input.map_spans((lookback, lookback), |_, near, _, t| {
+            range::smoothed_value(near, t)
+        });
+        out.retain(|s| !s.is_empty());
+        self.hold(out.len().saturating_mul(grid.len))?;
         Ok(out)
     }
 
@@ -435,23 +511,13 @@ impl<'a> Evaluator<'a> {
         let ends = self.eval_times(at, offset_millis(ms.vs.offset.as_ref()), grid);
         let series = loaded
             .iter()
-            .map(|s| {
-                let samples: Rc<[Sample]> = if s.samples.iter().any(|x| is_stale_nan(x.v)) {
-                    s.samples
-                        .iter()
-                        .filter(|x| !is_stale_nan(x.v))
-                        .copied()
-                        .collect()
-                } else {
-                    s.samples.as_slice().into()
-                };
-                (s.labels.clone(), false, samples)
-            })
+            .map(|s| (s.labels.clone(), false, without_stale(&s.samples)))
             .collect();
         Ok(RangeInput {
             series,
             range: millis(ms.range),
             ends,
+            modifier: modifier_of(&ms.vs),
         })
     }
 
@@ -502,7 +568,21 @@ impl<'a> Evaluator<'a> {
             series,
             range,
             ends,
+            modifier: None,
         })
+    }
+}
+
+/// `samples` without staleness markers.
+fn without_stale(samples: &[Sample]) -> Rc<[Sample]> {
+    if samples.iter().any(|x| is_stale_nan(x.v)) {
+        samples
+            .iter()
+            .filter(|x| !is_stale_nan(x.v))
+            .copied()
+            .collect()
+    } else {
+        samples.into()
     }
 }
 
@@ -514,7 +594,7 @@ pub(crate) fn merge_same_labels(series: Vec<StepSeries>) -> Result<Vec<StepSerie
     let mut index: HashMap<(Labels, bool), usize> = HashMap::with_capacity(series.len());
     for s in series {
         let key = if s.drop_name {
-            (s.labels.without(&[model::METRIC_NAME]), true)
+            (s.labels.without(NAME_LABELS), true)
         } else {
             (s.labels.clone(), false)
         };

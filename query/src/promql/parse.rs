@@ -8,12 +8,19 @@ use promql_parser::parser::{self, AtModifier, Expr, Offset, VectorSelector};
 
 use super::QueryError;
 
-/// Parses `query` into the parser's AST, wrapping its error.
+use super::extended;
+
+/// Parses `query` into the parser's AST, wrapping its error. Selectors with an `anchored` or
+/// `smoothed` modifier come back marked (see [`extended`]); [`selector_matchers`] leaves the
+/// mark out and [`extended::modifier_of`] reads it.
 pub(crate) fn parse(query: &str) -> Result<Expr, QueryError> {
-    parser::parse(query).map_err(|message| QueryError::Parse {
-        position: error_position(&message),
+    let marked = extended::mark_modifiers(query)?;
+    let expr = parser::parse(&marked.text).map_err(|message| QueryError::Parse {
+        position: error_position(&message).map(|p| marked.query_position(p)),
         message: format!("parse error: {message}"),
-    })
+    })?;
+    extended::check_marked_selectors(&expr)?;
+    Ok(expr)
 }
 
 /// The parser reports positions as `... at <offset>` or `line:col` in some messages; take
@@ -24,7 +31,8 @@ fn error_position(message: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// The matchers of a selector as `model` matchers, its metric name included.
+/// The matchers of a selector as `model` matchers, its metric name included and the mark of an
+/// `anchored` / `smoothed` modifier left out.
 pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, QueryError> {
     if !vs.matchers.or_matchers.is_empty() {
         return Err(QueryError::Execution(
@@ -35,7 +43,12 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, Que
     if let Some(name) = &vs.name {
         out.push(model_matcher(MatchType::Equal, model::METRIC_NAME, name)?);
     }
-    for m in &vs.matchers.matchers {
+    for m in vs
+        .matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != extended::MODIFIER_LABEL)
+    {
         let kind = match &m.op {
             MatchOp::Equal => MatchType::Equal,
             MatchOp::NotEqual => MatchType::NotEqual,

@@ -43,7 +43,7 @@ impl Groups {
                 }
                 Some(LabelModifier::Exclude(without)) => {
                     let mut names: Vec<&str> = without.labels.iter().map(String::as_str).collect();
-                    names.push(METRIC_NAME);
+                    names.extend_from_slice(super::NAME_LABELS);
                     s.labels.without(&names)
                 }
                 None => Labels::empty(),
@@ -95,12 +95,9 @@ impl Evaluator<'_> {
         let out = match (reduce, op) {
             (Some(kind), _) => {
                 if kind == AggregateOp::Quantile
-                    && let Some(bad) = param.iter().flatten().find(|p| !(0.0..=1.0).contains(*p))
+                    && let (Some(phi), Some(expr)) = (param.as_deref(), a.param.as_deref())
                 {
-                    self.annotations.warn(format!(
-                        "PromQL warning: quantile value should be between 0 and 1, got {}",
-                        super::call::format_go_float(*bad)
-                    ));
+                    self.warn_bad_quantiles(phi, expr);
                 }
                 reduce_groups(kind, &series, &groups, param.as_deref(), grid.len)
             }

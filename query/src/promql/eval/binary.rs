@@ -1,8 +1,10 @@
 //! Binary operators: arithmetic, comparisons (filtering or `bool`), `and`/`or`/`unless`, with
 //! Prometheus's vector matching (`on`/`ignoring`, `group_left`/`group_right`) evaluated step by
-//! step over series grouped once by their matching signature.
+//! step over series grouped once by their matching signature. The fill modifiers (`fill`,
+//! `fill_left`, `fill_right`) let an element without a partner match a fill value instead,
+//! which carries the element's matching labels (Prometheus's `VectorBinop`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use model::{Labels, METRIC_NAME};
 use promql_parser::label::Labels as NameList;
@@ -10,9 +12,10 @@ use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
     T_MUL, T_NEQ, T_POW, T_SUB, TokenId,
 };
+use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
 
-use super::{Evaluator, Grid, StepSeries, Value, type_error};
+use super::{Evaluator, Grid, NAME_LABELS, StepSeries, Value, type_error};
 use crate::promql::QueryError;
 
 impl Evaluator<'_> {
@@ -20,11 +23,7 @@ impl Evaluator<'_> {
         let op = b.op.id();
         let modifier = b.modifier.as_ref();
         let return_bool = modifier.is_some_and(|m| m.return_bool);
-        if modifier.is_some_and(|m| m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some()) {
-            return Err(QueryError::Execution(
-                "fill modifiers (fill, fill_left, fill_right) are not supported".into(),
-            ));
-        }
+        check_fill(b)?;
         let lhs = self.eval(&b.lhs, grid)?;
         let rhs = self.eval(&b.rhs, grid)?;
         match (lhs, rhs) {
@@ -60,6 +59,29 @@ impl Evaluator<'_> {
             }
         }
     }
+}
+
+/// Refuses fill modifiers where Prometheus's parser does: they apply only between two instant
+/// vectors, and never to set operators.
+fn check_fill(b: &BinaryExpr) -> Result<(), QueryError> {
+    let Some(m) = b.modifier.as_ref() else {
+        return Ok(());
+    };
+    if m.fill_values.lhs.is_none() && m.fill_values.rhs.is_none() {
+        return Ok(());
+    }
+    let message =
+        if b.lhs.value_type() != ValueType::Vector || b.rhs.value_type() != ValueType::Vector {
+            "filling in missing series only allowed between instant vectors"
+        } else if is_set_op(b.op.id()) {
+            "filling in missing series not allowed for set operators"
+        } else {
+            return Ok(());
+        };
+    Err(QueryError::Parse {
+        position: None,
+        message: format!("parse error: {message}"),
+    })
 }
 
 fn is_set_op(op: TokenId) -> bool {
@@ -310,6 +332,110 @@ fn result_labels(
     b.build().unwrap_or_else(|_| l.clone())
 }
 
+/// A vector/vector operation other than a set operation, its modifier resolved.
+struct Join<'m> {
+    op: TokenId,
+    return_bool: bool,
+    card: VectorMatchCardinality,
+    matching: Option<&'m LabelModifier>,
+    /// `group_right`: the right operand is the "many" side; values are swapped back per element.
+    swapped: bool,
+    /// Stands in for a missing element of the "one" side. Prometheus takes it from
+    /// `fill_right` whichever operand that side is, so under `group_right` it fills the left one.
+    fill_one: Option<f64>,
+    /// Stands in for a missing element of the "many" side (`fill_left`), likewise.
+    fill_many: Option<f64>,
+}
+
+impl<'m> Join<'m> {
+    fn new(op: TokenId, modifier: Option<&'m BinModifier>) -> Self {
+        let card = modifier.map_or(VectorMatchCardinality::OneToOne, |m| m.card.clone());
+        Join {
+            op,
+            return_bool: modifier.is_some_and(|m| m.return_bool),
+            swapped: matches!(card, VectorMatchCardinality::OneToMany(_)),
+            card,
+            matching: modifier.and_then(|m| m.matching.as_ref()),
+            fill_one: modifier.and_then(|m| m.fill_values.rhs),
+            fill_many: modifier.and_then(|m| m.fill_values.lhs),
+        }
+    }
+
+    fn fills(&self) -> bool {
+        self.fill_one.is_some() || self.fill_many.is_some()
+    }
+
+    fn one_side_name(&self) -> &'static str {
+        if self.swapped { "left" } else { "right" }
+    }
+}
+
+/// The two elements one result comes from: present series, or a fill value standing in for
+/// the missing partner of a series (whose labels are then that series' matching labels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Pair {
+    Both {
+        many: usize,
+        one: usize,
+    },
+    /// The "one" side is filled for "many" series `many`.
+    OneFilled {
+        many: usize,
+    },
+    /// The "many" side is filled for "one" series `one`.
+    ManyFilled {
+        one: usize,
+    },
+}
+
+/// Both operands of a join, grouped by matching signature.
+struct Operands {
+    many: Vec<StepSeries>,
+    one: Vec<StepSeries>,
+    many_groups: Vec<usize>,
+    one_groups: Vec<usize>,
+    /// The signature of each group, by group index.
+    signatures: Vec<Labels>,
+    /// Steps of the grid.
+    steps: usize,
+}
+
+/// The output of a join and what it tracks from step to step.
+struct JoinState {
+    out: Vec<StepSeries>,
+    /// Output series by label set as it leaves the engine (names marked for removal removed)
+    /// and whether the name goes.
+    out_index: HashMap<(Labels, bool), usize>,
+    pair_out: HashMap<Pair, usize>,
+    /// Per output series: the last step a result was written to it.
+    written_at: Vec<usize>,
+    /// Per group: the step its "one" element was last seen at, and that element.
+    one_seen_at: Vec<usize>,
+    one_at: Vec<usize>,
+    /// Per group: the last step an element (or fill) was matched with it.
+    matched_at: Vec<usize>,
+    /// Group-left/right: (group, output series) pairs produced at the current step.
+    step_results: HashSet<(usize, usize)>,
+    /// The "one" elements present at the current step.
+    present_one: Vec<usize>,
+}
+
+impl JoinState {
+    fn new(groups: usize) -> Self {
+        JoinState {
+            out: Vec::new(),
+            out_index: HashMap::new(),
+            pair_out: HashMap::new(),
+            written_at: Vec::new(),
+            one_seen_at: vec![usize::MAX; groups],
+            one_at: vec![0; groups],
+            matched_at: vec![usize::MAX; groups],
+            step_results: HashSet::new(),
+            present_one: Vec::new(),
+        }
+    }
+}
+
 fn vector_vector(
     op: TokenId,
     lhs: Vec<StepSeries>,
@@ -317,92 +443,206 @@ fn vector_vector(
     modifier: Option<&BinModifier>,
     steps: usize,
 ) -> Result<Vec<StepSeries>, QueryError> {
-    let matching = modifier.and_then(|m| m.matching.as_ref());
-    let card = modifier.map_or(VectorMatchCardinality::OneToOne, |m| m.card.clone());
-    let return_bool = modifier.is_some_and(|m| m.return_bool);
-    // group_right is group_left with the sides swapped; values are swapped back per element.
-    let swapped = matches!(card, VectorMatchCardinality::OneToMany(_));
-    let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
+    let join = Join::new(op, modifier);
+    let (many, one) = if join.swapped { (rhs, lhs) } else { (lhs, rhs) };
     let mut groups = HashMap::new();
-    let one_groups = group_by_signature(&one, matching, &mut groups);
-    let many_groups = group_by_signature(&many, matching, &mut groups);
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (i, &g) in one_groups.iter().enumerate() {
-        members[g].push(i);
+    let one_groups = group_by_signature(&one, join.matching, &mut groups);
+    let many_groups = group_by_signature(&many, join.matching, &mut groups);
+    let mut signatures = vec![Labels::empty(); groups.len()];
+    for (sig, g) in groups {
+        signatures[g] = sig;
     }
-    let sig_of = |g: usize| {
-        groups
-            .iter()
-            .find(|(_, i)| **i == g)
-            .map(|(s, _)| s.clone())
+    let operands = Operands {
+        many,
+        one,
+        many_groups,
+        one_groups,
+        signatures,
+        steps,
     };
-    let one_side = if swapped { "left" } else { "right" };
-    let mut pair_out: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut out: Vec<StepSeries> = Vec::new();
-    let mut out_index: HashMap<Labels, usize> = HashMap::new();
-    // Per output series (many-to-one) or group (one-to-one): the last step it was filled at.
-    let mut filled_at: Vec<usize> = Vec::new();
-    let mut group_matched_at: Vec<usize> = vec![usize::MAX; groups.len()];
+    let mut state = JoinState::new(operands.signatures.len());
     for step in 0..steps {
-        for (mi, m) in many.iter().enumerate() {
-            let Some(mv) = m.points[step] else { continue };
-            let g = many_groups[mi];
-            let mut present = members[g]
-                .iter()
-                .filter(|&&oi| one[oi].points[step].is_some());
-            let Some(&oi) = present.next() else { continue };
-            if let Some(&other) = present.next() {
-                let sig = sig_of(g).unwrap_or_default();
-                return Err(QueryError::Execution(format!(
-                    "found duplicate series for the match group {sig} on the {one_side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                    one[oi].labels, one[other].labels
-                )));
+        join_step(&join, &operands, step, &mut state)?;
+    }
+    Ok(state.out)
+}
+
+/// Matches the elements present at `step`, as Prometheus's `VectorBinop` does at one instant.
+fn join_step(
+    join: &Join<'_>,
+    ops: &Operands,
+    step: usize,
+    state: &mut JoinState,
+) -> Result<(), QueryError> {
+    let many_present = ops.many.iter().any(|s| s.points[step].is_some());
+    let one_present = ops.one.iter().any(|s| s.points[step].is_some());
+    if !(many_present && one_present || (many_present || one_present) && join.fills()) {
+        return Ok(());
+    }
+    state.present_one.clear();
+    state.step_results.clear();
+    for (oi, s) in ops.one.iter().enumerate() {
+        if s.points[step].is_none() {
+            continue;
+        }
+        let g = ops.one_groups[oi];
+        if state.one_seen_at[g] == step {
+            return Err(duplicate_one_error(join, ops, g, state.one_at[g], oi));
+        }
+        state.one_seen_at[g] = step;
+        state.one_at[g] = oi;
+        state.present_one.push(oi);
+    }
+    for (mi, s) in ops.many.iter().enumerate() {
+        if s.points[step].is_none() {
+            continue;
+        }
+        let g = ops.many_groups[mi];
+        let pair = if state.one_seen_at[g] == step {
+            Pair::Both {
+                many: mi,
+                one: state.one_at[g],
             }
-            if matches!(card, VectorMatchCardinality::OneToOne) {
-                if group_matched_at[g] == step {
-                    return Err(QueryError::Execution(
-                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
-                    ));
-                }
-                group_matched_at[g] = step;
+        } else if join.fill_one.is_some() {
+            Pair::OneFilled { many: mi }
+        } else {
+            continue;
+        };
+        apply_pair(join, ops, pair, g, step, state)?;
+    }
+    if join.fill_many.is_some() {
+        for i in 0..state.present_one.len() {
+            let oi = state.present_one[i];
+            let g = ops.one_groups[oi];
+            if state.matched_at[g] != step {
+                apply_pair(join, ops, Pair::ManyFilled { one: oi }, g, step, state)?;
             }
-            let ov = one[oi].points[step].unwrap_or(f64::NAN);
-            let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
-            let Some(value) = elem_binop(op, lv, rv, return_bool) else {
-                continue;
-            };
-            let idx = match pair_out.get(&(mi, oi)) {
-                Some(&i) => i,
-                None => {
-                    let labels = result_labels(&m.labels, &one[oi].labels, &card, matching);
-                    let i = *out_index.entry(labels.clone()).or_insert_with(|| {
-                        out.push(StepSeries {
-                            labels,
-                            points: vec![None; steps],
-                            drop_name: m.drop_name || drops_name(op, return_bool),
-                        });
-                        filled_at.push(usize::MAX);
-                        out.len() - 1
-                    });
-                    pair_out.insert((mi, oi), i);
-                    i
-                }
-            };
-            if filled_at[idx] == step {
-                return Err(QueryError::Execution(
-                    "multiple matches for labels: grouping labels must ensure unique matches"
-                        .into(),
-                ));
-            }
-            filled_at[idx] = step;
-            // A filtering comparison keeps the value of the "many" (left) side's element.
-            let value = if is_comparison(op) && !return_bool {
-                lv
-            } else {
-                value
-            };
-            out[idx].points[step] = Some(value);
         }
     }
-    Ok(out)
+    Ok(())
 }
+
+/// Two "one"-side elements share a signature: Prometheus's many-to-many error, the two label
+/// sets in sorted order.
+fn duplicate_one_error(
+    join: &Join<'_>,
+    ops: &Operands,
+    g: usize,
+    a: usize,
+    b: usize,
+) -> QueryError {
+    let (mut first, mut second) = (&ops.one[a].labels, &ops.one[b].labels);
+    if second < first {
+        std::mem::swap(&mut first, &mut second);
+    }
+    QueryError::Execution(format!(
+        "found duplicate series for the match group {} on the {} hand-side of the operation: [{first}, {second}];many-to-many matching not allowed: matching labels must be unique on one side",
+        ops.signatures[g],
+        join.one_side_name()
+    ))
+}
+
+/// The values of a pair's two elements at `step`, as (many, one).
+fn pair_values(join: &Join<'_>, ops: &Operands, pair: Pair, step: usize) -> (f64, f64) {
+    let value = |s: &StepSeries| s.points[step].unwrap_or(f64::NAN);
+    let fill = |f: Option<f64>| f.unwrap_or(f64::NAN);
+    match pair {
+        Pair::Both { many, one } => (value(&ops.many[many]), value(&ops.one[one])),
+        Pair::OneFilled { many } => (value(&ops.many[many]), fill(join.fill_one)),
+        Pair::ManyFilled { one } => (fill(join.fill_many), value(&ops.one[one])),
+    }
+}
+
+/// Computes one result of group `g` at `step` and writes it to its output series, after the
+/// cardinality checks Prometheus makes whether or not a comparison keeps the element.
+fn apply_pair(
+    join: &Join<'_>,
+    ops: &Operands,
+    pair: Pair,
+    g: usize,
+    step: usize,
+    state: &mut JoinState,
+) -> Result<(), QueryError> {
+    let idx = output_for(join, ops, pair, state);
+    if matches!(join.card, VectorMatchCardinality::OneToOne) {
+        if state.matched_at[g] == step {
+            return Err(QueryError::Execution(
+                "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
+            ));
+        }
+    } else if !state.step_results.insert((g, idx)) {
+        return Err(QueryError::Execution(
+            "multiple matches for labels: grouping labels must ensure unique matches".into(),
+        ));
+    }
+    state.matched_at[g] = step;
+    let (mv, ov) = pair_values(join, ops, pair, step);
+    let (lv, rv) = if join.swapped { (ov, mv) } else { (mv, ov) };
+    let Some(value) = elem_binop(join.op, lv, rv, join.return_bool) else {
+        return Ok(());
+    };
+    if state.written_at[idx] == step {
+        return Err(QueryError::Execution(
+            "vector cannot contain metrics with the same labelset".into(),
+        ));
+    }
+    state.written_at[idx] = step;
+    // A filtering comparison keeps the value of the left operand.
+    let value = if is_comparison(join.op) && !join.return_bool {
+        lv
+    } else {
+        value
+    };
+    state.out[idx].points[step] = Some(value);
+    Ok(())
+}
+
+/// The output series a pair writes to, created on first use.
+fn output_for(join: &Join<'_>, ops: &Operands, pair: Pair, state: &mut JoinState) -> usize {
+    if let Some(&idx) = state.pair_out.get(&pair) {
+        return idx;
+    }
+    let drops = drops_name(join.op, join.return_bool);
+    let (labels, drop_name) = match pair {
+        Pair::Both { many, one } => {
+            let m = &ops.many[many];
+            let labels = result_labels(&m.labels, &ops.one[one].labels, &join.card, join.matching);
+            (labels, m.drop_name || drops)
+        }
+        Pair::OneFilled { many } => {
+            let m = &ops.many[many];
+            let one = signature(&m.labels, join.matching);
+            let labels = result_labels(&m.labels, &one, &join.card, join.matching);
+            (labels, m.drop_name || drops)
+        }
+        Pair::ManyFilled { one } => {
+            let o = &ops.one[one].labels;
+            let many = signature(o, join.matching);
+            (result_labels(&many, o, &join.card, join.matching), drops)
+        }
+    };
+    let visible = if drop_name {
+        labels.without(NAME_LABELS)
+    } else {
+        labels.clone()
+    };
+    let steps = ops.steps;
+    let idx = *state
+        .out_index
+        .entry((visible, drop_name))
+        .or_insert_with(|| {
+            state.out.push(StepSeries {
+                labels,
+                points: vec![None; steps],
+                drop_name,
+            });
+            state.written_at.push(usize::MAX);
+            state.out.len() - 1
+        });
+    state.pair_out.insert(pair, idx);
+    idx
+}
+
+#[cfg(test)]
+#[path = "binary_tests.rs"]
+mod tests;

@@ -6,11 +6,32 @@ use promql_parser::parser::{Call, Expr};
 
 use super::{Evaluator, Grid, StepSeries, Value};
 use crate::promql::QueryError;
-use crate::promql::functions::range::Window;
+use crate::promql::extended::{MODIFIER_LABEL, modifier_of};
+use crate::promql::functions::range::{ExtendedWindow, SelectorModifier, Window};
 use crate::promql::functions::{instant, range};
 
 /// A function of one window.
 type WindowFn = fn(Window<'_>) -> Option<f64>;
+
+/// A function of one window of an `anchored` / `smoothed` range selector.
+type ExtendedFn = fn(ExtendedWindow<'_>) -> Option<f64>;
+
+/// The functions an `anchored` range selector may feed, sorted by name (upstream's error lists
+/// them in this order).
+const ANCHORED_FUNCTIONS: &[(&str, ExtendedFn)] = &[
+    ("changes", range::anchored_changes),
+    ("delta", range::anchored_delta),
+    ("increase", range::anchored_increase),
+    ("rate", range::anchored_rate),
+    ("resets", range::anchored_resets),
+];
+
+/// The functions a `smoothed` range selector may feed, sorted by name.
+const SMOOTHED_FUNCTIONS: &[(&str, ExtendedFn)] = &[
+    ("delta", range::smoothed_delta),
+    ("increase", range::smoothed_increase),
+    ("rate", range::smoothed_rate),
+];
 
 /// A function of one float.
 type FloatFn = fn(f64) -> f64;
@@ -88,6 +109,9 @@ impl Evaluator<'_> {
     pub(super) fn eval_call(&mut self, call: &Call, grid: Grid) -> Result<Value, QueryError> {
         let name = call.func.name;
         let args: Vec<&Expr> = call.args.args.iter().map(Box::as_ref).collect();
+        if let Some(modifier) = range_arg_modifier(&args) {
+            return self.extended_window_function(name, &args, modifier, grid);
+        }
         if let Some(&(_, kernel, keep_name)) = WINDOW_FUNCTIONS.iter().find(|f| f.0 == name) {
             let arg = one_arg(&args, name)?;
             if matches!(name, "rate" | "increase") {
@@ -231,6 +255,7 @@ impl Evaluator<'_> {
                 self.classic_histogram(name, &args, grid)
             }
             "histogram_quantiles" => self.histogram_quantiles(&args, grid),
+            "info" => self.info(&args, grid),
 
             other => Err(QueryError::Execution(format!(
                 "function {other}() is not supported"
@@ -262,6 +287,29 @@ impl Evaluator<'_> {
         let out = input
             .map_windows(|step, samples, start, end| f(step, Window::new(samples, start, end)));
         Ok(finish_window_output(out, keep_name))
+    }
+
+    /// A function over an `anchored` / `smoothed` range selector: each window reaches past its
+    /// edges as far as the modifier needs. Functions other than upstream's few fail with its
+    /// error.
+    fn extended_window_function(
+        &mut self,
+        name: &str,
+        args: &[&Expr],
+        modifier: SelectorModifier,
+        grid: Grid,
+    ) -> Result<Value, QueryError> {
+        let kernel = extended_kernel(name, modifier)?;
+        let arg = one_arg(args, name)?;
+        if matches!(name, "rate" | "increase") {
+            self.check_counter_name(arg);
+        }
+        let input = self.range_input(arg, grid)?;
+        let reach = input.reach(self.options.lookback_delta_ms);
+        let out = input.map_spans(reach, |_, samples, start, end| {
+            kernel(ExtendedWindow::new(samples, start, end))
+        });
+        Ok(finish_window_output(out, false))
     }
 
     fn smoothing(&mut self, args: &[&Expr], grid: Grid) -> Result<Value, QueryError> {
@@ -534,7 +582,7 @@ fn absent_result(arg: &Expr, points: Vec<Option<f64>>) -> Value {
         let mut seen: Vec<&str> = Vec::new();
         let mut repeated: Vec<&str> = Vec::new();
         for m in &vs.matchers.matchers {
-            if m.name == METRIC_NAME {
+            if m.name == METRIC_NAME || m.name == MODIFIER_LABEL {
                 continue;
             }
             if seen.contains(&m.name.as_str()) {
@@ -558,6 +606,40 @@ fn absent_result(arg: &Expr, points: Vec<Option<f64>>) -> Value {
         points,
         drop_name: false,
     }])
+}
+
+/// The modifier of a call's range-vector argument (its first range selector or subquery, as
+/// upstream picks it), if that is a modified range selector.
+fn range_arg_modifier(args: &[&Expr]) -> Option<SelectorModifier> {
+    let range_arg = args
+        .iter()
+        .map(|a| strip_parens(a))
+        .find(|a| matches!(a, Expr::MatrixSelector(_) | Expr::Subquery(_)))?;
+    match range_arg {
+        Expr::MatrixSelector(ms) => modifier_of(&ms.vs),
+        _ => None,
+    }
+}
+
+/// The kernel for `name` over a range selector with `modifier`; upstream's error for a function
+/// the modifier cannot be used with.
+fn extended_kernel(name: &str, modifier: SelectorModifier) -> Result<ExtendedFn, QueryError> {
+    let functions = match modifier {
+        SelectorModifier::Anchored => ANCHORED_FUNCTIONS,
+        SelectorModifier::Smoothed => SMOOTHED_FUNCTIONS,
+    };
+    functions
+        .iter()
+        .find(|f| f.0 == name)
+        .map(|f| f.1)
+        .ok_or_else(|| {
+            let names: Vec<&str> = functions.iter().map(|f| f.0).collect();
+            QueryError::Execution(format!(
+                "{} modifier can only be used with: {} - not with {name}",
+                modifier.keyword(),
+                names.join(", ")
+            ))
+        })
 }
 
 fn strip_parens(e: &Expr) -> &Expr {

@@ -6,12 +6,24 @@
 //! same Kahan-Neumaier compensated sums and the same order of floating-point operations, so that
 //! results agree with Prometheus to the last bit wherever Go and Rust round alike.
 //!
-//! What stays with the evaluator: selecting the window (left-open, after `offset` and `@`),
-//! dropping staleness markers, annotations ("metric might not be a counter", "invalid
-//! quantile"), native histograms, `absent_over_time`, and the `anchored` / `smoothed` selector
-//! modifiers and start timestamps, which need samples outside the window.
+//! The `anchored` / `smoothed` selector modifiers (Prometheus 3's extended range selectors) have
+//! their own kernels (in `range_extended.rs`) over an [`ExtendedWindow`], which also holds the
+//! samples just outside the window that the modifiers look at.
+//!
+//! What stays with the evaluator: selecting the window (left-open, after `offset` and `@`) and
+//! the samples around it, dropping staleness markers, annotations ("metric might not be a
+//! counter", "invalid quantile"), native histograms, `absent_over_time`, and start timestamps.
 
 use model::Sample;
+
+#[path = "range_extended.rs"]
+mod extended;
+
+pub use extended::{
+    ExtendedWindow, SelectorModifier, anchored_changes, anchored_delta, anchored_increase,
+    anchored_rate, anchored_resets, extend_window, smoothed_delta, smoothed_increase,
+    smoothed_rate, smoothed_value,
+};
 
 /// The samples of one series inside one range window.
 ///
@@ -264,25 +276,32 @@ pub fn predict_linear(w: Window<'_>, seconds_ahead: f64, eval_time: i64) -> Opti
 /// `changes(v[range])`: how often the value changed between consecutive samples (NaN followed
 /// by NaN is no change). `None` for an empty window.
 pub fn changes(w: Window<'_>) -> Option<f64> {
-    count_pairs(w, |prev, curr| {
-        curr != prev && !(curr.is_nan() && prev.is_nan())
-    })
+    count_pairs(w.samples, value_changed)
 }
 
 /// `resets(v[range])`: how often the value decreased between consecutive samples. `None` for an
 /// empty window.
 pub fn resets(w: Window<'_>) -> Option<f64> {
-    count_pairs(w, |prev, curr| curr < prev)
+    count_pairs(w.samples, value_decreased)
 }
 
-/// How many consecutive pairs `(prev, curr)` satisfy `counts`; `None` for an empty window, 0 for
-/// a single sample.
-fn count_pairs(w: Window<'_>, counts: impl Fn(f64, f64) -> bool) -> Option<f64> {
-    if w.samples.is_empty() {
+/// `changes`' test: the value differs from the previous one (NaN after NaN is no change).
+fn value_changed(prev: f64, curr: f64) -> bool {
+    curr != prev && !(curr.is_nan() && prev.is_nan())
+}
+
+/// `resets`' test: the value is lower than the previous one.
+fn value_decreased(prev: f64, curr: f64) -> bool {
+    curr < prev
+}
+
+/// How many consecutive pairs `(prev, curr)` satisfy `counts`; `None` without samples, 0 for a
+/// single sample.
+fn count_pairs(samples: &[Sample], counts: impl Fn(f64, f64) -> bool) -> Option<f64> {
+    if samples.is_empty() {
         return None;
     }
-    let hits = w
-        .samples
+    let hits = samples
         .windows(2)
         .filter(|pair| matches!(pair, [prev, curr] if counts(prev.v, curr.v)))
         .count();
