@@ -1,5 +1,7 @@
 //! The engine's entry points and options.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use model::{Labels, Queryable, Sample};
@@ -39,6 +41,22 @@ impl Default for EngineOptions {
     }
 }
 
+/// Lets another thread stop a running query: clones share one flag.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// Asks every query holding a clone of this token to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// True once [`CancelToken::cancel`] was called.
+    pub fn is_canceled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Evaluates PromQL queries over any [`Queryable`].
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
@@ -63,7 +81,18 @@ impl Engine {
         query: &str,
         time_ms: i64,
     ) -> Result<QueryResult, QueryError> {
-        self.run(storage, query, Grid::new(time_ms, time_ms, 1), true)
+        self.instant_with(storage, query, time_ms, &CancelToken::default())
+    }
+
+    /// [`Engine::instant`], stopping with [`QueryError::Canceled`] once `cancel` is cancelled.
+    pub fn instant_with(
+        &self,
+        storage: &dyn Queryable,
+        query: &str,
+        time_ms: i64,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, QueryError> {
+        self.run(storage, query, Grid::new(time_ms, time_ms, 1), true, cancel)
     }
 
     /// Evaluates `query` at every step from `start_ms` to `end_ms` (inclusive) `step_ms` apart,
@@ -76,6 +105,26 @@ impl Engine {
         end_ms: i64,
         step_ms: i64,
     ) -> Result<QueryResult, QueryError> {
+        self.range_with(
+            storage,
+            query,
+            start_ms,
+            end_ms,
+            step_ms,
+            &CancelToken::default(),
+        )
+    }
+
+    /// [`Engine::range`], stopping with [`QueryError::Canceled`] once `cancel` is cancelled.
+    pub fn range_with(
+        &self,
+        storage: &dyn Queryable,
+        query: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, QueryError> {
         if step_ms <= 0 {
             return Err(QueryError::Execution(
                 "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
@@ -86,7 +135,13 @@ impl Engine {
                 "end timestamp must not be before start time".into(),
             ));
         }
-        self.run(storage, query, Grid::new(start_ms, end_ms, step_ms), false)
+        self.run(
+            storage,
+            query,
+            Grid::new(start_ms, end_ms, step_ms),
+            false,
+            cancel,
+        )
     }
 
     fn run(
@@ -95,6 +150,7 @@ impl Engine {
         query: &str,
         grid: Grid,
         instant: bool,
+        cancel: &CancelToken,
     ) -> Result<QueryResult, QueryError> {
         let query_text = durations::rewrite(
             query,
@@ -122,7 +178,7 @@ impl Engine {
         .unwrap_or((grid.start, grid.end()));
         let (mint, maxt) = extended::load_range(&expr, mint, maxt, lookback);
         let querier = storage.querier(mint, maxt)?;
-        let mut evaluator = Evaluator::new(&*querier, &self.options, query, grid, instant);
+        let mut evaluator = Evaluator::new(&*querier, &self.options, query, grid, instant, cancel);
         let value = evaluator.eval(&expr, grid)?;
         let value = result_value(value, grid, instant)?;
         let annotations = evaluator.annotations;

@@ -220,6 +220,7 @@ pub(crate) struct Evaluator<'a> {
     /// The query text, to point annotations at the expression they are about.
     query_text: &'a str,
     deadline: Instant,
+    cancel: &'a super::engine::CancelToken,
     /// Samples loaded and points produced so far, checked against `max_samples`.
     samples_held: usize,
     /// Each distinct selector's series, loaded once.
@@ -234,6 +235,7 @@ impl<'a> Evaluator<'a> {
         query_text: &'a str,
         grid: Grid,
         instant: bool,
+        cancel: &'a super::engine::CancelToken,
     ) -> Self {
         Evaluator {
             querier,
@@ -243,6 +245,7 @@ impl<'a> Evaluator<'a> {
             query_step: if instant { 0 } else { grid.step },
             query_text,
             deadline: Instant::now() + options.timeout,
+            cancel,
             samples_held: 0,
             loaded: HashMap::new(),
             annotations: Annotations::default(),
@@ -265,6 +268,9 @@ impl<'a> Evaluator<'a> {
 
     /// Fails once the query has run past its timeout.
     pub(crate) fn check_deadline(&self) -> Result<(), QueryError> {
+        if self.cancel.is_canceled() {
+            return Err(QueryError::Canceled("expression evaluation"));
+        }
         if Instant::now() > self.deadline {
             return Err(QueryError::Timeout("expression evaluation"));
         }

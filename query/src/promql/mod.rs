@@ -14,6 +14,6 @@ pub mod functions;
 mod parse;
 mod value;
 
-pub use engine::{Engine, EngineOptions};
+pub use engine::{CancelToken, Engine, EngineOptions};
 pub use error::QueryError;
 pub use value::{InstantSample, QueryResult, QueryValue, RangeSeries};

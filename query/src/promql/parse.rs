@@ -14,6 +14,7 @@ use super::extended;
 /// `smoothed` modifier come back marked (see [`extended`]); [`selector_matchers`] leaves the
 /// mark out and [`extended::modifier_of`] reads it.
 pub(crate) fn parse(query: &str) -> Result<Expr, QueryError> {
+    check_nesting(query)?;
     let marked = extended::mark_modifiers(query)?;
     let expr = parser::parse(&marked.text).map_err(|message| QueryError::Parse {
         position: error_position(&message).map(|p| marked.query_position(p)),
@@ -92,4 +93,62 @@ fn system_time_millis(t: SystemTime) -> i64 {
         Ok(d) => millis(d),
         Err(before) => -millis(before.duration()),
     }
+}
+
+/// Deepest bracket nesting a query may have. The parser and the evaluator recurse once per
+/// level, so a hostile query must not reach the stack's end: Prometheus answers such queries
+/// too, but its stacks grow; ours do not.
+const MAX_NESTING: usize = 128;
+
+/// Most binary operators a query may hold: a chain of them nests in the syntax tree like
+/// brackets do.
+const MAX_OPERATORS: usize = 1000;
+
+/// Refuses queries nested deeper than [`MAX_NESTING`] or with more than [`MAX_OPERATORS`]
+/// operators, before the parser sees them. Strings and comments are skipped.
+fn check_nesting(query: &str) -> Result<(), QueryError> {
+    let too_complex = |position: usize, what: String| QueryError::Parse {
+        position: Some(position),
+        message: format!("parse error: query too complex: {what}"),
+    };
+    let (mut depth, mut operators) = (0usize, 0usize);
+    let mut chars = query.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                while let Some((_, d)) = chars.next() {
+                    if d == '\\' && c != '`' {
+                        chars.next();
+                    } else if d == c {
+                        break;
+                    }
+                }
+            }
+            '#' => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(too_complex(at, format!("nested deeper than {MAX_NESTING}")));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '+' | '-' | '*' | '/' | '%' | '^' | '=' | '<' | '>' => {
+                operators += 1;
+                if operators > MAX_OPERATORS {
+                    return Err(too_complex(
+                        at,
+                        format!("more than {MAX_OPERATORS} operators"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -86,7 +86,8 @@ fn run(store: &Store, query: &str, from: i64, to: i64) -> Result<Evaluated, Quer
         position: None,
         message,
     })?;
-    let mut evaluator = Evaluator::new(store, &options, query, grid, false);
+    let cancel = crate::promql::CancelToken::default();
+    let mut evaluator = Evaluator::new(store, &options, query, grid, false, &cancel);
     let Value::Vector(series) = evaluator.eval(&expr, grid)? else {
         return Err(QueryError::Execution("not a vector".into()));
     };
