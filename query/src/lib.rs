@@ -4,4 +4,5 @@
 //!   of current Prometheus, over the storage traits in `model` ([`model::Queryable`]).
 #![forbid(unsafe_code)]
 
+pub mod logql;
 pub mod promql;
