@@ -4,5 +4,6 @@
 //!   of current Prometheus, over the storage traits in `model` ([`model::Queryable`]).
 #![forbid(unsafe_code)]
 
+mod float_text;
 pub mod logql;
 pub mod promql;

@@ -125,13 +125,10 @@ fn timestamp_json(t: i64) -> serde_json::Value {
 /// A sample value as Prometheus writes it: the shortest decimal that reads back as the same
 /// float, never in exponent form, and `NaN`, `+Inf`, `-Inf` (Go's `FormatFloat(v, 'f', -1, 64)`).
 pub fn format_sample_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
-    } else {
+    match crate::float_text::non_finite_name(v) {
+        Some(name) => name.to_owned(),
         // Rust's `Display` for f64 is the shortest round-trip form without an exponent.
-        format!("{v}")
+        None => format!("{v}"),
     }
 }
 

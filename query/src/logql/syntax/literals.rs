@@ -4,6 +4,8 @@
 //! reads numbers with `strconv.ParseFloat` / `strconv.Atoi`. These functions reproduce those
 //! forms (string escapes are decoded by the lexer, which must report their errors in place).
 
+use crate::float_text::non_finite_name as non_finite;
+
 /// `strconv.Quote`: `s` in double quotes, with `"` and `\` escaped, the C escapes for
 /// `\a \b \f \n \r \t \v`, `\xNN` for other ASCII control characters, and `\uNNNN` /
 /// `\UNNNNNNNN` for other characters Go does not consider printable.
@@ -173,18 +175,6 @@ pub(crate) fn format_go_float_fixed6(v: f64) -> String {
     match non_finite(v) {
         Some(s) => s.to_owned(),
         None => format!("{v:.6}"),
-    }
-}
-
-fn non_finite(v: f64) -> Option<&'static str> {
-    if v.is_nan() {
-        Some("NaN")
-    } else if v == f64::INFINITY {
-        Some("+Inf")
-    } else if v == f64::NEG_INFINITY {
-        Some("-Inf")
-    } else {
-        None
     }
 }
 

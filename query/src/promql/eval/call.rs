@@ -712,17 +712,5 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// A float as Go's `%g`-like shortest form Prometheus prints in annotations.
-pub(crate) fn format_go_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{v}")
-    }
-}
+/// A float as Prometheus prints it in annotations (the sample-value form).
+pub(crate) use crate::promql::value::format_sample_value as format_go_float;

@@ -14,6 +14,7 @@
 //!   parameter, with Prometheus's error texts ([`AggregateParamError`]).
 //! * [`format_value_label`] (`count_values`) and [`format_float_g`] (Go's `%g`, for messages).
 
+use crate::float_text::non_finite_name as non_finite;
 use model::Labels;
 
 /// Neumaier's improvement of Kahan summation, as upstream's `kahanSumInc`: adds `inc` to the
@@ -687,18 +688,6 @@ pub fn format_float_g(v: f64, precision: Option<usize>) -> String {
         digits.write_fixed(&mut out, (p as i64 - digits.point).max(0) as usize);
     }
     out
-}
-
-fn non_finite(v: f64) -> Option<&'static str> {
-    if v.is_nan() {
-        Some("NaN")
-    } else if v == f64::INFINITY {
-        Some("+Inf")
-    } else if v == f64::NEG_INFINITY {
-        Some("-Inf")
-    } else {
-        None
-    }
 }
 
 /// A finite float as decimal digits: `0.d1d2… × 10^point`, without trailing zeros (Go's

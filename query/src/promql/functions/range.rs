@@ -531,12 +531,9 @@ pub enum SmoothingParameterError {
 
 /// Go's `%f` formatting: six decimals, `+Inf` / `-Inf` / `NaN` for the special values.
 fn go_fixed(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
-    } else {
-        format!("{v:.6}")
+    match crate::float_text::non_finite_name(v) {
+        Some(name) => name.to_owned(),
+        None => format!("{v:.6}"),
     }
 }
 
