@@ -38,4 +38,6 @@ pub use logs::{
 };
 pub use matcher::{MatchType, Matcher};
 pub use sample::{STALE_NAN, STALE_NAN_BITS, Sample, is_stale_nan};
-pub use storage::{Queryable, SampleIterator, Series, SeriesQuerier, SeriesSet, VecSampleIterator};
+pub use storage::{
+    Queryable, SampleIterator, Series, SeriesQuerier, SeriesSet, VecQueryable, VecSampleIterator,
+};

@@ -6,6 +6,10 @@
 
 use crate::{Labels, Matcher, Sample, StorageError};
 
+mod vec;
+
+pub use vec::VecQueryable;
+
 /// Something a querier can be opened on (a database, or a test fixture).
 pub trait Queryable: Send + Sync {
     /// A querier over samples with `mint <= t <= maxt`.

@@ -1,10 +1,7 @@
 //! Tests for the extended-range-selector pre-pass, and for the engine end to end over a small
 //! in-memory store (expected values worked out from upstream's definitions).
 
-use model::{
-    Labels, Matcher, Queryable, Sample, SampleIterator, Series, SeriesQuerier, SeriesSet,
-    StorageError, VecSampleIterator,
-};
+use model::{Labels, Sample, VecQueryable};
 use promql_parser::parser;
 
 use super::*;
@@ -186,80 +183,19 @@ fn only_marked_queries_widen_the_load_range() {
     assert_eq!(load_range(&expr, 100, 200, 10), (90, 210));
 }
 
-/// Series held in memory; a querier only sees samples in its time range.
-struct Store(Vec<(Labels, Vec<Sample>)>);
-
-struct StoreQuerier<'a> {
-    store: &'a Store,
-    mint: i64,
-    maxt: i64,
-}
-
-struct StoredSeries {
-    labels: Labels,
-    samples: Vec<Sample>,
-}
-
-impl Queryable for Store {
-    fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn SeriesQuerier + '_>, StorageError> {
-        Ok(Box::new(StoreQuerier {
-            store: self,
-            mint,
-            maxt,
-        }))
-    }
-}
-
-impl SeriesQuerier for StoreQuerier<'_> {
-    fn select(&self, matchers: &[Matcher]) -> Result<SeriesSet<'_>, StorageError> {
-        let mut selected: Vec<Result<Box<dyn Series + '_>, StorageError>> = Vec::new();
-        for (labels, samples) in &self.store.0 {
-            let matches = matchers
-                .iter()
-                .all(|m| m.matches(labels.get(m.name()).unwrap_or("")));
-            let samples: Vec<Sample> = samples
-                .iter()
-                .copied()
-                .filter(|s| s.t >= self.mint && s.t <= self.maxt)
-                .collect();
-            if matches && !samples.is_empty() {
-                let labels = labels.clone();
-                selected.push(Ok(Box::new(StoredSeries { labels, samples })));
-            }
-        }
-        Ok(Box::new(selected.into_iter()))
-    }
-
-    fn label_names(&self, _: &[Matcher]) -> Result<Vec<String>, StorageError> {
-        Ok(Vec::new())
-    }
-
-    fn label_values(&self, _: &str, _: &[Matcher]) -> Result<Vec<String>, StorageError> {
-        Ok(Vec::new())
-    }
-}
-
-impl Series for StoredSeries {
-    fn labels(&self) -> &Labels {
-        &self.labels
-    }
-
-    fn samples(&self) -> Box<dyn SampleIterator + '_> {
-        Box::new(VecSampleIterator::new(self.samples.clone()))
-    }
-}
-
 const M: i64 = 60_000;
 
 /// `x` with 1 at 6m, 5 at 10m and 9 at 14m.
-fn store() -> Store {
+fn store() -> VecQueryable {
     let labels = Labels::from_pairs([("__name__", "x")]).unwrap_or_default();
-    let samples = vec![
+    let samples = [
         Sample::new(6 * M, 1.0),
         Sample::new(10 * M, 5.0),
         Sample::new(14 * M, 9.0),
     ];
-    Store(vec![(labels, samples)])
+    let mut store = VecQueryable::new();
+    store.add_samples(&labels, samples);
+    store
 }
 
 /// The values of an instant query's vector.

@@ -11,9 +11,13 @@ mod eval;
 /// The `anchored` / `smoothed` selector modifiers, which the parser has no grammar for.
 mod extended;
 pub mod functions;
+#[cfg(any(test, feature = "testing"))]
+mod fuzzing;
 mod parse;
 mod value;
 
 pub use engine::{CancelToken, Engine, EngineOptions};
 pub use error::QueryError;
+#[cfg(any(test, feature = "testing"))]
+pub use fuzzing::fuzz_query;
 pub use value::{InstantSample, QueryResult, QueryValue, RangeSeries};
