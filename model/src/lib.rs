@@ -24,6 +24,7 @@ pub mod exposition;
 mod labels;
 pub mod logs;
 mod matcher;
+pub mod relabel;
 mod sample;
 mod storage;
 
