@@ -25,6 +25,7 @@ mod labels;
 pub mod logs;
 mod matcher;
 pub mod relabel;
+pub mod remote_write;
 mod sample;
 mod storage;
 
