@@ -433,10 +433,19 @@ mod properties {
             lower in -4.0..5.0f64,
             width in 0.0..6.0f64,
         ) {
+            // Monotonic once buckets with equal bounds are merged (their counts summed, as
+            // Prometheus's coalesceBuckets does): histogram_fraction does not repair the rest.
             let monotonic = {
                 let mut sorted = buckets.clone();
                 sorted.sort_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound));
-                sorted.windows(2).all(|w| w[0].count <= w[1].count)
+                let mut merged: Vec<Bucket> = Vec::new();
+                for b in sorted {
+                    match merged.last_mut() {
+                        Some(last) if last.upper_bound == b.upper_bound => last.count += b.count,
+                        _ => merged.push(b),
+                    }
+                }
+                merged.windows(2).all(|w| w[0].count <= w[1].count)
             };
             let f = histogram_fraction(lower, lower + width, &mut buckets);
             if monotonic {
