@@ -23,12 +23,12 @@
 mod ast;
 mod error;
 mod lexer;
-mod literals;
+pub(crate) mod literals;
 mod parser;
-mod pattern;
+pub(crate) mod pattern;
 mod print;
 mod pushdown;
-mod units;
+pub(crate) mod units;
 mod validate;
 
 pub use ast::{

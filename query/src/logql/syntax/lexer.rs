@@ -539,12 +539,12 @@ impl Lexer {
             .chain(self.chars.iter().skip(from).take(len).copied())
             .collect();
         match parse_humanized_bytes(&text) {
-            Some(n) => {
+            Ok(n) => {
                 self.i = from + len;
                 self.push(TokenKind::Bytes(n), self.read_ahead_pos(start));
                 true
             }
-            None => false,
+            Err(_) => false,
         }
     }
 

@@ -71,7 +71,9 @@ pub fn parse_pattern(pattern: &str) -> Result<Vec<PatternNode>, PatternError> {
     Ok(nodes)
 }
 
-fn split_pattern(pattern: &str) -> Vec<PatternNode> {
+/// Splits a pattern into literals and captures, without the parser stage's checks (the `|>`
+/// filters use it as it is).
+pub(crate) fn split_pattern(pattern: &str) -> Vec<PatternNode> {
     let mut nodes = Vec::new();
     let mut literal = String::new();
     let mut rest = pattern;

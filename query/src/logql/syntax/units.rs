@@ -7,7 +7,7 @@
 //! Byte sizes are read with go-humanize's `ParseBytes` and printed with its `Bytes` (SI units),
 //! spaces removed. All durations here are signed nanoseconds.
 
-use super::literals::go_quote;
+use super::literals::{go_quote, parse_go_float};
 
 const NS_PER_MS: u64 = 1_000_000;
 const NS_PER_SECOND: u64 = 1_000_000_000;
@@ -77,110 +77,124 @@ fn prom_unit(unit: &str) -> Option<(u8, u64)> {
     })
 }
 
-/// Go's `time.ParseDuration`; `None` where Go returns an error.
-pub(crate) fn parse_go_duration(s: &str) -> Option<i64> {
-    let (neg, mut rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, s.get(1..)?),
-        Some(b'+') => (false, s.get(1..)?),
+/// `time.ParseDuration(s)` in nanoseconds; the error is Go's text.
+pub(crate) fn parse_go_duration(s: &str) -> Result<i64, String> {
+    let invalid = || format!("time: invalid duration {}", go_quote(s));
+    let (negative, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, s.get(1..).unwrap_or_default()),
+        Some(b'+') => (false, s.get(1..).unwrap_or_default()),
         _ => (false, s),
     };
     if rest == "0" {
-        return Some(0);
+        return Ok(0);
     }
     if rest.is_empty() {
-        return None;
+        return Err(invalid());
     }
     let mut total: u64 = 0;
     while !rest.is_empty() {
-        let (part, after) = go_duration_component(rest)?;
+        let (term, after) = duration_term(rest, s)?;
+        total = total
+            .checked_add(term)
+            .filter(|&t| t <= 1 << 63)
+            .ok_or_else(invalid)?;
         rest = after;
-        total = total.checked_add(part)?;
-        if total > 1u64 << 63 {
-            return None;
-        }
     }
-    if neg {
-        // -(1 << 63) is i64::MIN; anything smaller was refused above.
-        Some((total as i64).wrapping_neg())
-    } else {
-        i64::try_from(total).ok()
+    if negative {
+        // 1 << 63 negated is i64::MIN; larger totals were refused above.
+        return Ok(0i64.wrapping_sub_unsigned(total));
     }
+    i64::try_from(total).map_err(|_| invalid())
 }
 
-/// One `[0-9]*(\.[0-9]*)?unit` of a Go duration: its nanoseconds and the text after it.
-fn go_duration_component(s: &str) -> Option<(u64, &str)> {
-    let bytes = s.as_bytes();
-    if !matches!(bytes.first(), Some(b'.' | b'0'..=b'9')) {
-        return None;
-    }
-    let int_len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+/// One `digits[.digits]unit` term of a Go duration: its nanoseconds and the rest.
+fn duration_term<'s>(s: &'s str, whole_input: &str) -> Result<(u64, &'s str), String> {
+    let invalid = || format!("time: invalid duration {}", go_quote(whole_input));
+    let int_len = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (int_digits, after_int) = s.split_at(int_len);
     let mut whole: u64 = 0;
-    for &b in bytes.get(..int_len)? {
-        whole = whole.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-        if whole > 1u64 << 63 {
-            return None;
+    for b in int_digits.bytes() {
+        whole = whole
+            .checked_mul(10)
+            .and_then(|w| w.checked_add(u64::from(b - b'0')))
+            .filter(|&w| w <= 1 << 63)
+            .ok_or_else(invalid)?;
+    }
+    let (fraction, after_fraction) = match after_int.strip_prefix('.') {
+        Some(after_dot) => {
+            let len = after_dot.bytes().take_while(u8::is_ascii_digit).count();
+            let (digits, rest) = after_dot.split_at(len);
+            (Some(digits), rest)
         }
+        None => (None, after_int),
+    };
+    if int_len == 0 && fraction.is_none_or(str::is_empty) {
+        return Err(invalid());
     }
-    let mut rest = s.get(int_len..)?;
-    let (mut frac, mut scale, mut post) = (0u64, 1f64, false);
-    if let Some(after_dot) = rest.strip_prefix('.') {
-        let frac_len = after_dot.bytes().take_while(u8::is_ascii_digit).count();
-        post = frac_len > 0;
-        (frac, scale) = leading_fraction(after_dot.get(..frac_len)?);
-        rest = after_dot.get(frac_len..)?;
-    }
-    if int_len == 0 && !post {
-        return None;
-    }
-    let unit_len = rest
+    let unit_len = after_fraction
         .bytes()
         .take_while(|&b| b != b'.' && !b.is_ascii_digit())
         .count();
-    let (unit, after) = rest.split_at_checked(unit_len)?;
+    let (unit, rest) = after_fraction.split_at(unit_len);
+    if unit.is_empty() {
+        return Err(format!(
+            "time: missing unit in duration {}",
+            go_quote(whole_input)
+        ));
+    }
     let unit_ns: u64 = match unit {
         "ns" => 1,
         "us" | "µs" | "μs" => 1_000,
-        "ms" => NS_PER_MS,
-        "s" => NS_PER_SECOND,
-        "m" => 60 * NS_PER_SECOND,
-        "h" => 3600 * NS_PER_SECOND,
-        _ => return None,
-    };
-    if whole > (1u64 << 63) / unit_ns {
-        return None;
-    }
-    let mut v = whole * unit_ns;
-    if frac > 0 {
-        // As Go: float64 keeps fractions of an hour nanosecond-accurate.
-        v = v.checked_add((frac as f64 * (unit_ns as f64 / scale)) as u64)?;
-        if v > 1u64 << 63 {
-            return None;
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        _ => {
+            return Err(format!(
+                "time: unknown unit {} in duration {}",
+                go_quote(unit),
+                go_quote(whole_input)
+            ));
         }
+    };
+    let mut ns = whole
+        .checked_mul(unit_ns)
+        .filter(|&v| v <= 1 << 63)
+        .ok_or_else(invalid)?;
+    if let Some(digits) = fraction {
+        let (numerator, scale) = leading_fraction(digits);
+        // As Go: through a float64, which keeps fractions of an hour nanosecond-accurate.
+        ns = ns
+            .checked_add((numerator as f64 * (unit_ns as f64 / scale)) as u64)
+            .filter(|&v| v <= 1 << 63)
+            .ok_or_else(invalid)?;
     }
-    Some((v, after))
+    Ok((ns, rest))
 }
 
-/// Go's `leadingFraction`: the digits as an integer and the power of ten they are divided by,
-/// keeping as many digits as fit (later ones only lose precision, as in Go).
+/// Go's `leadingFraction`: the fraction digits as an integer and the power of ten dividing
+/// it, keeping the digits that fit (later ones only lose precision).
 fn leading_fraction(digits: &str) -> (u64, f64) {
-    let (mut frac, mut scale) = (0u64, 1f64);
+    let (mut value, mut scale) = (0u64, 1f64);
     for b in digits.bytes() {
-        if frac > (i64::MAX as u64) / 10 {
+        let Some(next) = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .filter(|&v| v <= 1 << 63)
+        else {
             break;
-        }
-        let next = frac * 10 + u64::from(b - b'0');
-        if next > 1u64 << 63 {
-            break;
-        }
-        frac = next;
+        };
+        value = next;
         scale *= 10.0;
     }
-    (frac, scale)
+    (value, scale)
 }
 
 /// How Loki's lexer reads a duration after a number: Prometheus's form first, then Go's.
 pub(crate) fn parse_duration(s: &str) -> Option<i64> {
-    parse_prom_duration(s).ok().or_else(|| parse_go_duration(s))
+    parse_prom_duration(s)
+        .or_else(|_| parse_go_duration(s))
+        .ok()
 }
 
 /// Characters Loki's lexer takes as part of a duration after a number (with digits and `.`).
@@ -269,20 +283,17 @@ pub(crate) fn format_prom_duration(ns: i64) -> String {
     out
 }
 
-/// go-humanize's `ParseBytes`: a number (digits, `.`, `,`) and an optional unit, SI (`kB`) or
-/// IEC (`KiB`), case-insensitive; `None` where it returns an error.
-pub(crate) fn parse_humanized_bytes(s: &str) -> Option<u64> {
+/// go-humanize's `ParseBytes(s)`: a number (digits, `.`, `,`) then an optional SI (`kB`)
+/// or IEC (`KiB`) unit, case-insensitive, spaces allowed between; the error is its text.
+pub(crate) fn parse_humanized_bytes(s: &str) -> Result<u64, String> {
     let num_len = s
-        .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_digit() || c == '.' || c == ','))
-        .map_or(s.len(), |(i, _)| i);
-    let (num, unit) = s.split_at(num_len);
-    let num: String = num.chars().filter(|&c| c != ',').collect();
-    if num.is_empty() || num == "." || num.matches('.').count() > 1 {
-        return None;
-    }
-    let value: f64 = num.parse().ok()?;
-    let mult: u64 = match unit.trim().to_lowercase().as_str() {
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(num_len);
+    let number: String = number.chars().filter(|&c| c != ',').collect();
+    let value = parse_go_float(&number)?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let multiplier: u64 = match unit.as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1_000,
         "ki" | "kib" => 1 << 10,
@@ -296,14 +307,14 @@ pub(crate) fn parse_humanized_bytes(s: &str) -> Option<u64> {
         "pi" | "pib" => 1 << 50,
         "e" | "eb" => 1_000_000_000_000_000_000,
         "ei" | "eib" => 1 << 60,
-        _ => return None,
+        _ => return Err(format!("unhandled size name: {unit}")),
     };
-    let bytes = value * mult as f64;
-    // 2^64 as a float: go-humanize refuses what does not fit.
+    let bytes = value * multiplier as f64;
+    // 2^64 as a float: go-humanize refuses what does not fit a uint64.
     if bytes >= u64::MAX as f64 {
-        return None;
+        return Err(format!("too large: {s}"));
     }
-    Some(bytes as u64)
+    Ok(bytes as u64)
 }
 
 /// go-humanize's `Bytes` with the space removed, as Loki prints a byte-size label filter:

@@ -41,27 +41,21 @@ fn prom_durations_parse_with_prometheus_rules_and_errors() {
 
 #[test]
 fn go_durations_parse_with_go_rules() {
-    assert_eq!(parse_go_duration("1.5h"), Some(90 * MINUTE));
-    assert_eq!(parse_go_duration("-5m"), Some(-5 * MINUTE));
-    assert_eq!(parse_go_duration("250ms"), Some(250_000_000));
-    assert_eq!(parse_go_duration("1µs"), Some(1_000));
-    assert_eq!(parse_go_duration("1μs"), Some(1_000));
-    assert_eq!(parse_go_duration(".5s"), Some(500_000_000));
-    assert_eq!(
-        parse_go_duration("1h0m0.000000001s"),
-        Some(3_600_000_000_001)
-    );
-    assert_eq!(parse_go_duration("0"), Some(0));
-    assert_eq!(parse_go_duration("5"), None, "a unit is required");
-    assert_eq!(parse_go_duration("1d"), None, "Go has no days");
-    assert_eq!(parse_go_duration("-"), None);
-    assert_eq!(parse_go_duration(".s"), None);
-    assert_eq!(parse_go_duration("9999999h"), None, "overflow");
-    assert_eq!(
-        parse_go_duration("-2562047h47m16.854775808s"),
-        Some(i64::MIN)
-    );
-    assert_eq!(parse_go_duration("2562047h47m16.854775808s"), None);
+    assert_eq!(parse_go_duration("1.5h"), Ok(90 * MINUTE));
+    assert_eq!(parse_go_duration("-5m"), Ok(-5 * MINUTE));
+    assert_eq!(parse_go_duration("250ms"), Ok(250_000_000));
+    assert_eq!(parse_go_duration("1µs"), Ok(1_000));
+    assert_eq!(parse_go_duration("1μs"), Ok(1_000));
+    assert_eq!(parse_go_duration(".5s"), Ok(500_000_000));
+    assert_eq!(parse_go_duration("1h0m0.000000001s"), Ok(3_600_000_000_001));
+    assert_eq!(parse_go_duration("0"), Ok(0));
+    assert!(parse_go_duration("5").is_err(), "a unit is required");
+    assert!(parse_go_duration("1d").is_err(), "Go has no days");
+    assert!(parse_go_duration("-").is_err());
+    assert!(parse_go_duration(".s").is_err());
+    assert!(parse_go_duration("9999999h").is_err(), "overflow");
+    assert_eq!(parse_go_duration("-2562047h47m16.854775808s"), Ok(i64::MIN));
+    assert!(parse_go_duration("2562047h47m16.854775808s").is_err());
     assert_eq!(parse_duration("1d"), Some(24 * 60 * MINUTE));
     assert_eq!(parse_duration("1.5m"), Some(90_000_000_000));
 }
@@ -90,17 +84,20 @@ fn durations_print_like_go_and_prometheus() {
 
 #[test]
 fn bytes_parse_and_print_like_go_humanize() {
-    assert_eq!(parse_humanized_bytes("10KB"), Some(10_000));
-    assert_eq!(parse_humanized_bytes("10kB"), Some(10_000));
-    assert_eq!(parse_humanized_bytes("5MiB"), Some(5 << 20));
-    assert_eq!(parse_humanized_bytes("2.5KiB"), Some(2560));
-    assert_eq!(parse_humanized_bytes("1.5GB"), Some(1_500_000_000));
-    assert_eq!(parse_humanized_bytes("42B"), Some(42));
-    assert_eq!(parse_humanized_bytes("10M"), Some(10_000_000));
-    assert_eq!(parse_humanized_bytes("10Ki"), Some(10 << 10));
-    assert_eq!(parse_humanized_bytes("10XB"), None);
-    assert_eq!(parse_humanized_bytes("1.2.3KB"), None);
-    assert_eq!(parse_humanized_bytes("100EB"), None, "does not fit in u64");
+    assert_eq!(parse_humanized_bytes("10KB"), Ok(10_000));
+    assert_eq!(parse_humanized_bytes("10kB"), Ok(10_000));
+    assert_eq!(parse_humanized_bytes("5MiB"), Ok(5 << 20));
+    assert_eq!(parse_humanized_bytes("2.5KiB"), Ok(2560));
+    assert_eq!(parse_humanized_bytes("1.5GB"), Ok(1_500_000_000));
+    assert_eq!(parse_humanized_bytes("42B"), Ok(42));
+    assert_eq!(parse_humanized_bytes("10M"), Ok(10_000_000));
+    assert_eq!(parse_humanized_bytes("10Ki"), Ok(10 << 10));
+    assert!(parse_humanized_bytes("10XB").is_err());
+    assert!(parse_humanized_bytes("1.2.3KB").is_err());
+    assert!(
+        parse_humanized_bytes("100EB").is_err(),
+        "does not fit in u64"
+    );
     assert_eq!(format_humanized_bytes(5), "5B");
     assert_eq!(format_humanized_bytes(10_000), "10kB");
     assert_eq!(format_humanized_bytes(2560), "2.6kB");
@@ -116,7 +113,7 @@ proptest! {
         -1_000_000_000i64..1_000_000_000,
         (-10_000i64..10_000).prop_map(|m| m * MINUTE),
     ]) {
-        prop_assert_eq!(parse_go_duration(&format_go_duration(ns)), Some(ns));
+        prop_assert_eq!(parse_go_duration(&format_go_duration(ns)), Ok(ns));
         prop_assert_eq!(parse_duration(&format_go_duration(ns)), Some(ns));
     }
 
