@@ -9,6 +9,8 @@
 
 pub mod engine;
 mod eval;
+#[cfg(any(test, feature = "testing"))]
+mod fuzzing;
 pub mod pipeline;
 pub mod result;
 pub mod syntax;
@@ -16,4 +18,6 @@ pub mod template;
 
 pub use engine::{Engine, EngineOptions, InstantQuery, RangeQuery};
 pub use eval::error::{LimitError, QueryError};
+#[cfg(any(test, feature = "testing"))]
+pub use fuzzing::fuzz_pipeline;
 pub use result::{LogStream, QueryData, QueryResponse, Statistics, StreamEntry};
