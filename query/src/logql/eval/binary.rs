@@ -74,33 +74,14 @@ pub(crate) fn with_literal(
 }
 
 /// `l op r` for the arithmetic and comparison operators: `None` when a comparison fails and
-/// `filter` is set (no `bool`), 0/1 for comparisons otherwise.
+/// `filter` is set (no `bool`), 0/1 for comparisons otherwise; `None` for set operators,
+/// which never reach here (they pair samples, not values).
 pub(crate) fn apply(op: BinaryOp, l: f64, r: f64, filter: bool) -> Option<f64> {
-    let truth = |holds: bool| {
-        if holds {
-            Some(1.0)
-        } else if filter {
-            None
-        } else {
-            Some(0.0)
-        }
-    };
-    match op {
-        BinaryOp::Add => Some(l + r),
-        BinaryOp::Sub => Some(l - r),
-        BinaryOp::Mul => Some(l * r),
-        BinaryOp::Div => Some(if r == 0.0 { f64::NAN } else { l / r }),
-        // Go's math.Mod and Rust's % agree: the result has the dividend's sign.
-        BinaryOp::Mod => Some(if r == 0.0 { f64::NAN } else { l % r }),
-        BinaryOp::Pow => Some(l.powf(r)),
-        BinaryOp::Eq => truth(l == r),
-        BinaryOp::Ne => truth(l != r),
-        BinaryOp::Gt => truth(l > r),
-        BinaryOp::Ge => truth(l >= r),
-        BinaryOp::Lt => truth(l < r),
-        BinaryOp::Le => truth(l <= r),
-        // Set operators never reach here: they pair samples, not values.
-        BinaryOp::And | BinaryOp::Or | BinaryOp::Unless => None,
+    let value = op.apply(l, r)?;
+    if filter && op.is_comparison() && value == 0.0 {
+        None
+    } else {
+        Some(value)
     }
 }
 

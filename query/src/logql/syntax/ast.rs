@@ -572,6 +572,29 @@ impl BinaryOp {
     pub fn is_set(self) -> bool {
         self.precedence() <= 2
     }
+
+    /// `l op r` for the arithmetic and comparison operators as Loki computes it (`MergeBinOp`):
+    /// division and modulo by zero give NaN, comparisons 1 or 0 (Go's `math.Mod` and Rust's
+    /// `%` agree: the result has the dividend's sign). `None` for the set operators, which
+    /// pair series rather than values.
+    pub fn apply(self, l: f64, r: f64) -> Option<f64> {
+        let truth = |holds: bool| Some(if holds { 1.0 } else { 0.0 });
+        match self {
+            BinaryOp::Add => Some(l + r),
+            BinaryOp::Sub => Some(l - r),
+            BinaryOp::Mul => Some(l * r),
+            BinaryOp::Div => Some(if r == 0.0 { f64::NAN } else { l / r }),
+            BinaryOp::Mod => Some(if r == 0.0 { f64::NAN } else { l % r }),
+            BinaryOp::Pow => Some(l.powf(r)),
+            BinaryOp::Eq => truth(l == r),
+            BinaryOp::Ne => truth(l != r),
+            BinaryOp::Gt => truth(l > r),
+            BinaryOp::Ge => truth(l >= r),
+            BinaryOp::Lt => truth(l < r),
+            BinaryOp::Le => truth(l <= r),
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Unless => None,
+        }
+    }
 }
 
 /// `label_replace(inner, destination, replacement, source, regex)`.

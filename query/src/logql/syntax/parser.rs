@@ -622,28 +622,9 @@ fn placeholder() -> Expr {
     Expr::Sample(SampleExpr::Literal(0.0))
 }
 
-/// `l op r` on two literals, as Loki's `MergeBinOp` (division and modulo by zero give NaN,
-/// comparisons give 1 or 0).
+/// `l op r` on two literals (set operators are refused before folding).
 fn fold(op: BinaryOp, l: f64, r: f64) -> f64 {
-    let truth = |b: bool| if b { 1.0 } else { 0.0 };
-    match op {
-        BinaryOp::Add => l + r,
-        BinaryOp::Sub => l - r,
-        BinaryOp::Mul => l * r,
-        BinaryOp::Div if r == 0.0 => f64::NAN,
-        BinaryOp::Div => l / r,
-        BinaryOp::Mod if r == 0.0 => f64::NAN,
-        BinaryOp::Mod => l % r,
-        BinaryOp::Pow => l.powf(r),
-        BinaryOp::Eq => truth(l == r),
-        BinaryOp::Ne => truth(l != r),
-        BinaryOp::Gt => truth(l > r),
-        BinaryOp::Ge => truth(l >= r),
-        BinaryOp::Lt => truth(l < r),
-        BinaryOp::Le => truth(l <= r),
-        // Refused before folding.
-        BinaryOp::Or | BinaryOp::And | BinaryOp::Unless => f64::NAN,
-    }
+    op.apply(l, r).unwrap_or(f64::NAN)
 }
 
 /// The `regex` crate's error in one line, after Go's prefix: `error parsing regexp: <what>`.
