@@ -97,7 +97,6 @@ impl Pipeline {
         StreamPipeline {
             stages: &self.stages,
             run: EntryRun::new(stream),
-            line: Vec::new(),
         }
     }
 }
@@ -107,8 +106,6 @@ impl Pipeline {
 pub struct StreamPipeline<'p> {
     stages: &'p [CompiledStage],
     run: EntryRun,
-    /// The line of the last entry that passed.
-    line: Vec<u8>,
 }
 
 /// An entry that passed the pipeline.
@@ -125,15 +122,13 @@ pub struct ProcessedEntry<'a> {
 
 impl StreamPipeline<'_> {
     /// Runs one entry through the stages: `None` when a filter drops it.
-    pub fn process(&mut self, entry: &LogEntry) -> Option<ProcessedEntry<'_>> {
+    /// The processed line borrows the entry's own line when no stage rewrote it.
+    pub fn process<'a>(&'a mut self, entry: &'a LogEntry) -> Option<ProcessedEntry<'a>> {
         if !self.run.run(self.stages, entry) {
             return None;
         }
-        self.run.take_line(entry, &mut self.line);
-        Some(ProcessedEntry {
-            line: &self.line,
-            labels: self.run.labels.labels(),
-        })
+        let (line, labels) = self.run.output(entry);
+        Some(ProcessedEntry { line, labels })
     }
 }
 

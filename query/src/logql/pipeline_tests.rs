@@ -56,7 +56,8 @@ fn an_empty_pipeline_passes_entries_with_their_stream_labels() {
     assert!(p.is_empty());
     let stream = labels(&[("app", "a"), ("env", "prod")]);
     let mut sp = p.for_stream(&stream);
-    let out = sp.process(&LogEntry::new(5, "hello")).unwrap();
+    let entry = LogEntry::new(5, "hello");
+    let out = sp.process(&entry).unwrap();
     assert_eq!(out.line, b"hello");
     assert_eq!(out.labels, &stream);
     assert!(!pipeline("|= \"x\"").is_empty());
@@ -683,7 +684,8 @@ fn unchanged_entries_share_the_stream_labels() {
     let stream = labels(&[("app", "a")]);
     let mut sp = p.for_stream(&stream);
     for i in 0..3 {
-        let out = sp.process(&LogEntry::new(i, "abc")).unwrap();
+        let entry = LogEntry::new(i, "abc");
+        let out = sp.process(&entry).unwrap();
         assert_eq!(out.labels, &stream);
     }
 }

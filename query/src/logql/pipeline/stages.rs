@@ -5,7 +5,7 @@
 //! never removes `__error__` or `__error_details__`, and `drop __error__` (or a matcher on it)
 //! clears the error.
 
-use model::LogEntry;
+use model::{Labels, LogEntry};
 
 use super::PipelineError;
 use super::format::{FormatScratch, LabelFormatStage, LineFormatStage};
@@ -115,16 +115,15 @@ impl EntryRun {
         }
     }
 
-    /// Moves the rewritten line into `out` (giving `out`'s buffer back for reuse), or copies
-    /// the entry's line.
-    pub(crate) fn take_line(&mut self, entry: &LogEntry, out: &mut Vec<u8>) {
-        if self.rewritten {
-            std::mem::swap(&mut self.line_buf, out);
-            self.rewritten = false;
+    /// The entry's line and labels after the stages that ran (the line borrows the entry's
+    /// own when no stage rewrote it).
+    pub(crate) fn output<'a>(&'a mut self, entry: &'a LogEntry) -> (&'a [u8], &'a Labels) {
+        let line = if self.rewritten {
+            &self.line_buf
         } else {
-            out.clear();
-            out.extend_from_slice(&entry.line);
-        }
+            &entry.line
+        };
+        (line, self.labels.labels())
     }
 
     fn run_stage(&mut self, stage: &CompiledStage, entry: &LogEntry) -> bool {
