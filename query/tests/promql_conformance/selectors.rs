@@ -33,7 +33,7 @@ impl SelectorRef {
             .name
             .as_deref()
             .is_none_or(|n| labels.metric_name() == Some(n));
-        name_ok && crate::storage::matches_all(labels, &self.matchers)
+        name_ok && model::logs::matches_all(labels, &self.matchers)
     }
 }
 

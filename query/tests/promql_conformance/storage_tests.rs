@@ -1,6 +1,6 @@
 use super::*;
 use crate::script::{Command, parse_script};
-use model::MatchType;
+use model::{MatchType, Matcher};
 
 /// A store built from the `load` commands of `script`.
 fn store_of(script: &str) -> MemoryStore {
