@@ -38,43 +38,14 @@ pub enum InputFormat {
     Text,
 }
 
-/// Parses a Prometheus duration such as `2h`, `90m`, `1d`, `1h30m` into ms.
+/// Parses a positive Prometheus duration such as `2h`, `90m`, `1d`, `1h30m` into ms.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    let mut total: i64 = 0;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err("empty duration".into());
+    let duration = crate::config::duration::parse_duration(s).map_err(|e| e.to_string())?;
+    match i64::try_from(duration.as_millis()) {
+        Ok(ms) if ms > 0 => Ok(ms),
+        Ok(_) => Err(format!("duration {s:?} must be positive")),
+        Err(_) => Err(format!("duration {s:?} is too long")),
     }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let (num, tail) = rest.split_at(digits);
-        let n: i64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let ms = match unit {
-            "ms" => 1,
-            "s" => 1000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 7 * 86_400_000,
-            "y" => 365 * 86_400_000,
-            _ => return Err(format!("invalid unit {unit:?} in duration {s:?}")),
-        };
-        total = n
-            .checked_mul(ms)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration {s:?} is too long"))?;
-        rest = tail;
-    }
-    if total <= 0 {
-        return Err(format!("duration {s:?} must be positive"));
-    }
-    Ok(total)
 }
 
 /// Reads the input, decompressing `.zst`.
