@@ -1,4 +1,4 @@
-use super::super::test_sink::TestSink;
+use super::super::test_sink::{TestSink, owned_pairs as pairs};
 use super::*;
 
 const LOKI_LINE: &str = r#"{"app":"foo","field with space":"value","field with ÜFT8👌":"value","null_field":null,"bool_field":false,"namespace":"prod","pod":{"uuid":"foo","deployment":{"ref":"foobar", "params": [1,2,3,"string_value"]}}}"#;
@@ -28,12 +28,6 @@ fn labels(extractions: &[(&str, &str)], line: &str) -> Vec<(String, String)> {
     let (outcome, labels) = run(extractions, &[], line);
     assert_eq!(outcome, ParseOutcome::Unchanged, "{line}");
     labels
-}
-
-fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter()
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 #[test]

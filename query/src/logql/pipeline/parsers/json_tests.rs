@@ -1,4 +1,4 @@
-use super::super::test_sink::TestSink;
+use super::super::test_sink::{TestSink, sorted_pairs as pairs};
 use super::*;
 
 fn run(stream: &[(&str, &str)], line: &str) -> (ParseOutcome, Vec<(String, String)>) {
@@ -8,18 +8,7 @@ fn run(stream: &[(&str, &str)], line: &str) -> (ParseOutcome, Vec<(String, Strin
 fn run_bytes(stream: &[(&str, &str)], line: &[u8]) -> (ParseOutcome, Vec<(String, String)>) {
     let mut sink = TestSink::new(stream);
     let outcome = JsonParser.parse(line, &mut sink);
-    let mut labels = sink.parsed();
-    labels.sort();
-    (outcome, labels)
-}
-
-fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut v: Vec<_> = p
-        .iter()
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect();
-    v.sort();
-    v
+    (outcome, sink.parsed_sorted())
 }
 
 fn failed(details: &str) -> ParseOutcome {

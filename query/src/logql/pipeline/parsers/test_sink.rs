@@ -17,10 +17,7 @@ impl TestSink {
     /// A sink for an entry of a stream with these labels.
     pub(super) fn new(stream: &[(&str, &str)]) -> Self {
         Self {
-            stream: stream
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
+            stream: owned_pairs(stream),
             ..Self::default()
         }
     }
@@ -33,6 +30,13 @@ impl TestSink {
     /// The parsed labels, in the order they were first set.
     pub(super) fn parsed(&self) -> Vec<(String, String)> {
         self.parsed.clone()
+    }
+
+    /// The parsed labels, sorted.
+    pub(super) fn parsed_sorted(&self) -> Vec<(String, String)> {
+        let mut labels = self.parsed.clone();
+        labels.sort();
+        labels
     }
 
     /// The value of parsed label `name`.
@@ -67,4 +71,18 @@ impl ParsedLabelSink for TestSink {
             None => self.parsed.push((name.to_owned(), value.to_owned())),
         }
     }
+}
+
+/// `(name, value)` pairs as owned strings, in the order given.
+pub(super) fn owned_pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// `(name, value)` pairs as owned strings, sorted.
+pub(super) fn sorted_pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut pairs = owned_pairs(p);
+    pairs.sort();
+    pairs
 }

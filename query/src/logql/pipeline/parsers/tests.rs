@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use super::test_sink::TestSink;
+use super::test_sink::{TestSink, owned_pairs as pairs};
 use super::*;
 use crate::logql::syntax::{Expr, parse};
 
@@ -25,12 +25,6 @@ fn run(pipeline: &str, line: &[u8]) -> (ParseOutcome, Vec<(String, String)>) {
     let mut sink = TestSink::new(&[("app", "x")]);
     let outcome = parser(pipeline).parse(line, &mut sink);
     (outcome, sink.parsed())
-}
-
-fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter()
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 #[test]
