@@ -511,7 +511,29 @@ impl Lexer {
     /// After the text `prefix` (a number or `-`) ending before `from`: the duration characters
     /// that follow, if together they read as a duration.
     fn try_duration(&mut self, prefix: &str, from: usize, start: usize) -> bool {
-        let len = self.suffix_len(from, |c| c.is_numeric() || is_duration_char(c) || c == '.');
+        self.try_unit_suffix(prefix, from, start, is_duration_char, |text| {
+            parse_duration(text).map(TokenKind::Duration)
+        })
+    }
+
+    /// The same for a byte size.
+    fn try_bytes(&mut self, prefix: &str, from: usize, start: usize) -> bool {
+        self.try_unit_suffix(prefix, from, start, is_bytes_char, |text| {
+            parse_humanized_bytes(text).ok().map(TokenKind::Bytes)
+        })
+    }
+
+    /// After `prefix` ending before `from`: the digits, `.` and `unit_char`s that follow, taken
+    /// as one token when `read` accepts the whole text.
+    fn try_unit_suffix(
+        &mut self,
+        prefix: &str,
+        from: usize,
+        start: usize,
+        unit_char: fn(char) -> bool,
+        read: impl Fn(&str) -> Option<TokenKind>,
+    ) -> bool {
+        let len = self.suffix_len(from, |c| c.is_numeric() || unit_char(c) || c == '.');
         if len == 0 {
             return false;
         }
@@ -519,32 +541,13 @@ impl Lexer {
             .chars()
             .chain(self.chars.iter().skip(from).take(len).copied())
             .collect();
-        match parse_duration(&text) {
-            Some(ns) => {
+        match read(&text) {
+            Some(kind) => {
                 self.i = from + len;
-                self.push(TokenKind::Duration(ns), self.read_ahead_pos(start));
+                self.push(kind, self.read_ahead_pos(start));
                 true
             }
             None => false,
-        }
-    }
-
-    fn try_bytes(&mut self, prefix: &str, from: usize, start: usize) -> bool {
-        let len = self.suffix_len(from, |c| c.is_numeric() || is_bytes_char(c) || c == '.');
-        if len == 0 {
-            return false;
-        }
-        let text: String = prefix
-            .chars()
-            .chain(self.chars.iter().skip(from).take(len).copied())
-            .collect();
-        match parse_humanized_bytes(&text) {
-            Ok(n) => {
-                self.i = from + len;
-                self.push(TokenKind::Bytes(n), self.read_ahead_pos(start));
-                true
-            }
-            Err(_) => false,
         }
     }
 
