@@ -25,7 +25,7 @@ use crate::head::{Head, HeadAppender, HeadOptions, SeriesRef, replay_into};
 use crate::options::{Options, WalSync};
 use crate::postings::postings_for_matchers;
 use crate::querier::Querier;
-use crate::wal::{self, Record, RefTombstone, SyncPolicy, Wal, WalOptions};
+use crate::wal::{self, Record, RefTombstone, SyncPolicy, Wal, WalOptions, WalPosition, WalTail};
 
 /// An open time-series database.
 ///
@@ -36,6 +36,15 @@ pub struct Db {
     shared: Arc<Shared>,
     /// The background compaction thread, when `compact_on_commit` is on.
     compactor: Option<Compactor>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("dir", &self.dir())
+            .field("head_series", &self.head_series())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The background compaction thread and the channel that wakes it.
@@ -197,6 +206,13 @@ impl Db {
     /// applied to the data when the affected blocks are compacted.
     pub fn delete(&self, mint: i64, maxt: i64, matchers: &[Matcher]) -> Result<()> {
         self.shared.delete(mint, maxt, matchers)
+    }
+
+    /// A reader that follows this database's WAL from `from` (a position an earlier tailer
+    /// reported), or from the current end with `None`; see [`WalTail`]. It reads the files
+    /// directly, so it neither blocks appends nor keeps segments from being truncated.
+    pub fn wal_tail(&self, from: Option<WalPosition>) -> Result<WalTail> {
+        WalTail::open(self.shared.wal.dir(), from)
     }
 
     /// Fsyncs the WAL now. With [`WalSync::Interval`], commits fsync only when the interval has

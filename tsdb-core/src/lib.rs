@@ -63,3 +63,4 @@ pub use error::{Error, Result};
 pub use head::SeriesRef;
 pub use options::{Options, WalSync};
 pub use querier::Querier;
+pub use wal::{GapCause, TailEvent, WalGap, WalPosition, WalSample, WalSeries, WalTail};

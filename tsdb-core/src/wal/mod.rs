@@ -8,12 +8,14 @@
 //! Opening replays the newest checkpoint and the segments after it ([`Wal::open_and_replay`]),
 //! repairing a damaged tail first. After a block is written, the database calls
 //! [`Wal::next_segment`], [`checkpoint()`] and [`Wal::truncate_before`]. The byte layout is in
-//! `docs/format/wal.md`.
+//! `docs/format/wal.md`. Readers outside the write path (the remote-write sender) follow the
+//! live log with a [`WalTail`] (`tail.rs`).
 
 mod checkpoint;
 #[cfg(any(test, feature = "testing"))]
 mod fuzz;
 mod record;
+mod tail;
 mod writer;
 
 #[cfg(test)]
@@ -25,4 +27,5 @@ pub(crate) use fuzz::fuzz_wal_reader;
 pub(crate) use record::{
     Record, RefSample, RefSeries, RefTombstone, encode_samples, encode_series, encode_tombstones,
 };
+pub use tail::{GapCause, TailEvent, WalGap, WalPosition, WalSample, WalSeries, WalTail};
 pub(crate) use writer::{SyncPolicy, Wal, WalOptions};
