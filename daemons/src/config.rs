@@ -155,45 +155,32 @@ impl Config {
         })
     }
 
-    /// The built-in configuration of `tsdbd` without `--config.file`: job `tsdbd` scrapes the
-    /// server at `listen_address` (a wildcard host becomes the loopback address) every 15 s.
-    /// The daemon adjusts `metrics_path` when it serves under a route prefix.
-    pub fn default_self_scrape(listen_address: &str) -> Config {
-        let global = GlobalConfig {
-            scrape_interval: SELF_SCRAPE_INTERVAL,
-            evaluation_interval: SELF_SCRAPE_INTERVAL,
-            ..GlobalConfig::default()
-        };
-        let job = ScrapeConfig {
-            job_name: "tsdbd".to_owned(),
-            scrape_interval: global.scrape_interval,
-            scrape_timeout: global.scrape_timeout.min(global.scrape_interval),
-            scrape_protocols: global.scrape_protocols.clone(),
-            metrics_path: "/metrics".to_owned(),
-            scheme: "http".to_owned(),
-            params: Default::default(),
-            honor_labels: false,
-            honor_timestamps: true,
-            http_client: HttpClientConfig::default(),
-            static_configs: vec![StaticConfig {
-                targets: vec![self_scrape_target(listen_address)],
-                labels: model::Labels::empty(),
-            }],
-            file_sd_configs: Vec::new(),
-            relabel_configs: Vec::new(),
-            metric_relabel_configs: Vec::new(),
-            sample_limit: None,
-            label_limit: None,
-            label_name_length_limit: None,
-            label_value_length_limit: None,
-        };
-        Config {
-            global,
-            rule_files: Vec::new(),
-            scrape_configs: vec![job],
-            alerting: AlertingConfig::default(),
-            remote_write: Vec::new(),
-        }
+    /// The text of `tsdbd`'s built-in configuration, used without `--config.file`: job
+    /// `tsdbd` scrapes the server at `listen_address` (a wildcard host becomes the loopback
+    /// address) every 15 s, at `metrics_path` (`/metrics` under the route prefix).
+    pub fn default_self_scrape_yaml(listen_address: &str, metrics_path: &str) -> String {
+        // JSON strings are YAML double-quoted scalars, so any address or path stays one value.
+        let quote = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+        format!(
+            "# tsdbd's built-in configuration (no --config.file given).\n\
+             global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n\n\
+             scrape_configs:\n  - job_name: tsdbd\n    metrics_path: {}\n    \
+             static_configs:\n      - targets: [{}]\n",
+            quote(metrics_path),
+            quote(&self_scrape_target(listen_address)),
+        )
+    }
+
+    /// The built-in configuration: [`Config::default_self_scrape_yaml`], parsed. Fails only
+    /// when the address or path is not valid in a configuration.
+    pub fn default_self_scrape(
+        listen_address: &str,
+        metrics_path: &str,
+    ) -> Result<Config, ConfigError> {
+        Config::parse(
+            &Config::default_self_scrape_yaml(listen_address, metrics_path),
+            Path::new("<built-in configuration>"),
+        )
     }
 
     /// The rule files the `rule_files` patterns match now, sorted, each once.

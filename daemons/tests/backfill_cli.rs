@@ -84,8 +84,16 @@ fn bad_input_names_the_line_and_writes_nothing() {
 }
 
 #[test]
-fn server_mode_is_a_clear_error_until_it_exists() {
-    let res = Command::new(env!("CARGO_BIN_EXE_tsdbd")).output().unwrap();
+fn server_mode_refuses_a_bad_listen_address_before_touching_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let res = Command::new(env!("CARGO_BIN_EXE_tsdbd"))
+        .arg("--web.listen-address=nonsense")
+        .arg(format!("--storage.tsdb.path={}", data.display()))
+        .output()
+        .unwrap();
     assert!(!res.status.success());
-    assert!(String::from_utf8_lossy(&res.stderr).contains("not built yet"));
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(stderr.contains("--web.listen-address \"nonsense\" has no port"), "{stderr}");
+    assert!(!data.exists());
 }

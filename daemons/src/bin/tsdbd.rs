@@ -1,18 +1,22 @@
-//! `tsdbd`: the time-series daemon. Today it has the `backfill` command; the server (scrape,
-//! remote write, HTTP API) arrives with its issue and will run when no command is given.
+//! `tsdbd`: the time-series daemon that stands in for Prometheus. With no command it runs the
+//! server (scraping, remote write, the Prometheus HTTP API); `tsdbd backfill` imports a file.
 
 use clap::{Parser, Subcommand};
 use daemons::backfill::{self, BackfillArgs};
+use daemons::tsdbd::ServerFlags;
 
 #[derive(Parser)]
 #[command(
     name = "tsdbd",
     version,
-    about = "Prometheus-compatible time-series daemon"
+    about = "Prometheus-compatible time-series daemon",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    server: ServerFlags,
 }
 
 #[derive(Subcommand)]
@@ -22,19 +26,20 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&cli.server.log_level))
+        .map_err(|e| anyhow::anyhow!("invalid --log.level {:?}: {e}", cli.server.log_level))?;
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match cli.command {
         Some(Command::Backfill(args)) => backfill::run(&args).map(|_| ()),
-        None => anyhow::bail!(
-            "the tsdbd server (scraping, remote write, HTTP API) is not built yet; \
-             available command: `tsdbd backfill <FILE> <DIR>`"
-        ),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("tsdbd")
+            .build()?
+            .block_on(daemons::tsdbd::run(cli.server)),
     }
 }

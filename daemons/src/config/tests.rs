@@ -89,17 +89,24 @@ fn promtool_accepts_every_testdata_config() {
 fn self_scrape_default_matches_its_testdata_file() {
     assert_eq!(
         load("self-scrape.yml"),
-        Config::default_self_scrape("127.0.0.1:9090")
+        Config::default_self_scrape("127.0.0.1:9090", "/metrics").unwrap()
     );
     let target = |listen: &str| {
-        Config::default_self_scrape(listen).scrape_configs[0].static_configs[0].targets[0].clone()
+        Config::default_self_scrape(listen, "/metrics")
+            .unwrap()
+            .scrape_configs[0]
+            .static_configs[0]
+            .targets[0]
+            .clone()
     };
     assert_eq!(target(":9090"), "127.0.0.1:9090");
     assert_eq!(target("0.0.0.0:9191"), "127.0.0.1:9191");
     assert_eq!(target("[::]:9090"), "[::1]:9090");
     assert_eq!(target("localhost:9090"), "localhost:9090");
-    let config = Config::default_self_scrape("127.0.0.1:9090");
+    let config = Config::default_self_scrape("127.0.0.1:9090", "/prometheus/metrics").unwrap();
     assert_eq!(config.scrape_configs[0].job_name, "tsdbd");
+    assert_eq!(config.scrape_configs[0].metrics_path, "/prometheus/metrics");
+    assert!(Config::default_self_scrape("127.0.0.1:9090\"\n- x", "/metrics").is_ok());
     assert_eq!(
         config.scrape_configs[0].scrape_interval,
         Duration::from_secs(15)
