@@ -94,6 +94,9 @@ fn server_mode_refuses_a_bad_listen_address_before_touching_storage() {
         .unwrap();
     assert!(!res.status.success());
     let stderr = String::from_utf8_lossy(&res.stderr);
-    assert!(stderr.contains("--web.listen-address \"nonsense\" has no port"), "{stderr}");
+    assert!(
+        stderr.contains("--web.listen-address \"nonsense\" has no port"),
+        "{stderr}"
+    );
     assert!(!data.exists());
 }
