@@ -19,6 +19,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod civil;
 mod error;
 pub mod exposition;
 mod labels;

@@ -120,6 +120,27 @@ pub struct Position {
     pub column: Option<usize>,
 }
 
+impl Position {
+    /// Where a YAML error in `origin` happened, and its message without the library's
+    /// " at line L column C" suffix (the position carries that).
+    pub(crate) fn of_yaml_error(origin: &str, err: &serde_yaml_ng::Error) -> (Position, String) {
+        let location = err.location();
+        let at = Position {
+            origin: origin.to_owned(),
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+        };
+        let mut message = err.to_string();
+        if let Some(l) = &location {
+            let suffix = format!(" at line {} column {}", l.line(), l.column());
+            if let Some(stripped) = message.strip_suffix(&suffix) {
+                message = stripped.to_owned();
+            }
+        }
+        (at, message)
+    }
+}
+
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.origin)?;
@@ -136,19 +157,7 @@ impl fmt::Display for Position {
 impl ConfigError {
     /// Classifies a YAML error: a known Prometheus field becomes [`ConfigError::Unsupported`].
     pub(crate) fn from_yaml(origin: &str, err: &serde_yaml_ng::Error) -> Self {
-        let location = err.location();
-        let at = Position {
-            origin: origin.to_owned(),
-            line: location.as_ref().map(|l| l.line()),
-            column: location.as_ref().map(|l| l.column()),
-        };
-        let mut message = err.to_string();
-        if let Some(l) = &location {
-            let suffix = format!(" at line {} column {}", l.line(), l.column());
-            if let Some(stripped) = message.strip_suffix(&suffix) {
-                message = stripped.to_owned();
-            }
-        }
+        let (at, message) = Position::of_yaml_error(origin, err);
         match unknown_field(&message) {
             Some(field)
                 if PROMETHEUS_ONLY_FIELDS.contains(&field) || field.ends_with("_sd_configs") =>

@@ -49,19 +49,7 @@ pub enum WebConfigError {
 impl WebConfigError {
     /// A YAML error located in `origin`, its " at line L column C" suffix moved into the position.
     pub(crate) fn from_yaml(origin: &str, err: &serde_yaml_ng::Error) -> Self {
-        let location = err.location();
-        let at = Position {
-            origin: origin.to_owned(),
-            line: location.as_ref().map(|l| l.line()),
-            column: location.as_ref().map(|l| l.column()),
-        };
-        let mut message = err.to_string();
-        if let Some(l) = &location {
-            let suffix = format!(" at line {} column {}", l.line(), l.column());
-            if let Some(stripped) = message.strip_suffix(&suffix) {
-                message = stripped.to_owned();
-            }
-        }
+        let (at, message) = Position::of_yaml_error(origin, err);
         WebConfigError::Yaml { at, message }
     }
 }

@@ -5,6 +5,8 @@
 //! There is no zone database: the server's local zone is UTC. Times parsed with a numeric
 //! offset (`-0700`) keep that offset, as Go's `FixedZone` does.
 
+use model::civil::{civil_from_days, days_from_civil};
+
 use super::layout;
 
 /// Seconds between 0001-01-01T00:00:00Z (Go's zero `Time`) and the Unix epoch.
@@ -239,50 +241,4 @@ pub(crate) struct CivilInput {
     pub(crate) second: u32,
     /// Nanoseconds 0..1e9.
     pub(crate) nanos: u32,
-}
-
-/// Whether `year` is a leap year in the proleptic Gregorian calendar.
-pub(crate) fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-/// Days in `month` (1..=12) of `year`.
-pub(crate) fn days_in_month(month: u32, year: i64) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month_index = i64::from(if month > 2 { month - 3 } else { month + 9 });
-    let day_of_year = (153 * month_index + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = u32::try_from(day_of_year - (153 * month_index + 2) / 5 + 1).unwrap_or(1);
-    let month = u32::try_from(if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    })
-    .unwrap_or(1);
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }

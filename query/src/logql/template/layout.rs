@@ -5,7 +5,9 @@
 //! zone is UTC). A numeric offset in the input gives a fixed-offset time, a zone abbreviation
 //! a named zone with the offset Go would give it (0 unless `GMT+h`).
 
-use super::gotime::{Abbrev, CivilInput, GoTime, Zone, days_in_month, is_leap};
+use model::civil::{days_in_month, is_leap_year};
+
+use super::gotime::{Abbrev, CivilInput, GoTime, Zone};
 
 const LONG_DAY_NAMES: [&str; 7] = [
     "Sunday",
@@ -684,7 +686,7 @@ fn finish(p: Parsed) -> Option<GoTime> {
         _ => {}
     }
     let (month, day) = resolve_date(&p)?;
-    if day < 1 || day > days_in_month(month, p.year) {
+    if day < 1 || day > days_in_month(p.year, month) {
         return None;
     }
     let fields = CivilInput {
@@ -729,7 +731,7 @@ fn resolve_date(p: &Parsed) -> Option<(u32, u32)> {
         return Some((p.month.unwrap_or(1), p.day.unwrap_or(1)));
     };
     let mut fixed = None;
-    if is_leap(p.year) {
+    if is_leap_year(p.year) {
         if year_day == 31 + 29 {
             fixed = Some((2, 29));
         } else if year_day > 31 + 29 {
@@ -750,7 +752,7 @@ fn resolve_date(p: &Parsed) -> Option<(u32, u32)> {
 fn month_day_of(year_day: u32) -> (u32, u32) {
     let mut remaining = year_day;
     for month in 1..=12 {
-        let len = days_in_month(month, 1);
+        let len = days_in_month(1, month);
         if remaining <= len {
             return (month, remaining);
         }

@@ -377,17 +377,7 @@ fn format_rfc3339_seconds(ms: i64) -> String {
     let seconds = ms / 1000;
     let days = seconds.div_euclid(86_400);
     let second_of_day = seconds.rem_euclid(86_400);
-    // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = model::civil::civil_from_days(days);
     let sign = if year < 0 { "-" } else { "" };
     format!(
         "{sign}{:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
