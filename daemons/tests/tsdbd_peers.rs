@@ -166,8 +166,16 @@ async fn probes_through_blackbox_exporter_with_the_seed_relabeling() {
         (one_value(&tsdbd.query(&failing).await) == Some("0")).then_some(())
     })
     .await;
-    let exporter = tsdbd.query("up{job=\"blackbox_exporter\"}").await;
-    assert_eq!(one_value(&exporter), Some("1"));
+    // The exporter's own job runs at its own phase: wait for its first scrape too.
+    let exporter = eventually(
+        "the exporter's own scrape",
+        Duration::from_secs(30),
+        || async {
+            let r = tsdbd.query("up{job=\"blackbox_exporter\"}").await;
+            (one_value(&r) == Some("1")).then_some(r)
+        },
+    )
+    .await;
     assert_eq!(exporter[0]["metric"]["instance"], blackbox_address.as_str());
 }
 
